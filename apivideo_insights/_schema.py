@@ -1,0 +1,226 @@
+"""Column names and dtypes of every frame the toolkit returns (the public contract).
+
+One place defines each frame's columns, in order, with their dtypes; loaders, readers and
+the reconstruction all go through :func:`conform` so that an empty answer has exactly the
+same columns and dtypes as a full one.
+
+Dtype policy (see ``DESIGN.md``):
+
+* timestamps are ``datetime64[ns, UTC]``;
+* ids and free text use pandas' default string dtype (``str``), missing values stay missing;
+* low-cardinality text (event type, device type, os, browser, ...) is ``category``;
+* the events frame is compact (about 30 bytes per event): ``session_id`` is categorical
+  (a session id repeats on every event), positions are ``float32`` (the API sends integer
+  seconds, which float32 holds exactly up to 16.7 million seconds), ``emitted_at`` is the
+  int64-backed datetime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CHAPTER_COLUMNS",
+    "DATETIME",
+    "EVENT_COLUMNS",
+    "EVENT_TYPES",
+    "EVENT_TYPE_DTYPE",
+    "SEGMENT_COLUMNS",
+    "SESSION_COLUMNS",
+    "conform",
+    "empty_frame",
+    "to_str",
+    "to_utc",
+]
+
+DATETIME = "datetime64[ns, UTC]"
+# pandas' default string dtype: object on pandas 2, a StringDtype with NaN on pandas 3.
+STR = "str"
+
+#: The legacy collector's event types, in the canonical within-a-second order used by
+#: :func:`apivideo_insights.segments` (closing, seeking, then opening events).
+EVENT_TYPES: tuple[str, ...] = (
+    "ready",
+    "play",
+    "pause",
+    "resume",
+    "seek.forward",
+    "seek.backward",
+    "end",
+)
+EVENT_TYPE_DTYPE = pd.CategoricalDtype(list(EVENT_TYPES), ordered=False)
+
+#: ``api.events`` / ``avi.read_events``: one row per player event.
+EVENT_COLUMNS: dict[str, Any] = {
+    "session_id": "category",
+    "type": EVENT_TYPE_DTYPE,
+    "at": "float32",
+    "seek_from": "float32",
+    "seek_to": "float32",
+    "emitted_at": DATETIME,
+}
+
+_SESSION_COMMON: dict[str, Any] = {
+    "session_id": STR,
+    "loaded_at": DATETIME,
+    "ended_at": DATETIME,
+}
+_SESSION_FLAT: dict[str, Any] = {
+    "location_country": "category",
+    "location_city": STR,
+    "referrer_url": STR,
+    "referrer_medium": "category",
+    "referrer_source": STR,
+    "referrer_search_term": STR,
+    "device_type": "category",
+    "device_vendor": "category",
+    "device_model": STR,
+    "os_name": "category",
+    "os_shortname": "category",
+    "os_version": STR,
+    "client_type": "category",
+    "client_name": "category",
+    "client_version": STR,
+}
+
+#: ``api.video_sessions``: the legacy ``/analytics/videos/{id}`` sessions, flattened.
+SESSION_COLUMNS: dict[str, Any] = {
+    **_SESSION_COMMON,
+    "video_id": STR,
+    **_SESSION_FLAT,
+    "metadata": object,
+}
+
+#: ``api.live_stream_sessions``: same as video sessions, keyed by live stream, no metadata.
+LIVE_SESSION_COLUMNS: dict[str, Any] = {
+    **_SESSION_COMMON,
+    "live_stream_id": STR,
+    **_SESSION_FLAT,
+}
+
+#: ``avi.segments``: one row per continuous stretch of media watched.
+SEGMENT_COLUMNS: dict[str, Any] = {
+    "session_id": "category",
+    "playback": "int64",
+    "start": "float64",
+    "end": "float64",
+    "started_at": DATETIME,
+    "ended_at": DATETIME,
+    "estimated": "bool",
+}
+
+#: Chapters of a video, parsed from WebVTT or given by hand.
+CHAPTER_COLUMNS: dict[str, Any] = {
+    "chapter": STR,
+    "start": "float64",
+    "end": "float64",
+}
+
+
+def to_utc(values: Any) -> pd.Series:
+    """Parse timestamps in any form api.video sends into ``datetime64[ns, UTC]``.
+
+    Handles ``Z`` and ``+00:00`` suffixes, fractional seconds, naive strings (taken as UTC)
+    and the malformed ``2024-05-29T07+00:00:00:00`` of the timeseries spec example.
+    Unparseable values become ``NaT``; callers count them.
+    """
+    s = pd.Series(values, copy=False)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        out = pd.to_datetime(s, utc=True)
+        return out.astype(DATETIME)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return pd.to_datetime(s, unit="s", utc=True).astype(DATETIME)
+    text = s.astype(object).where(s.notna(), None)
+    # The spec's timeseries example: "2024-05-29T07+00:00:00:00" means 07:00:00+00:00.
+    text = text.map(_repair_timestamp, na_action="ignore")
+    out = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    return out.astype(DATETIME)
+
+
+def _repair_timestamp(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    head, sep, tail = value.partition("T")
+    if sep and len(tail) >= 3 and tail[2] in "+-" and tail.count(":") >= 3:
+        hour, offset = tail[:2], tail[2:]
+        sign, rest = offset[0], offset[1:]
+        parts = rest.split(":")
+        return f"{head}T{hour}:00:00{sign}{parts[0]}:{parts[1]}"
+    return value
+
+
+def to_str(values: Any) -> pd.Series:
+    """Cast to the default string dtype, keeping missing values missing (not ``"nan"``)."""
+    s = pd.Series(values, copy=False)
+    if s.dtype == STR and not isinstance(s.dtype, pd.CategoricalDtype):
+        return s
+    obj = s.astype(object)
+    mask = obj.isna()
+    obj = obj.where(mask, obj.astype(str)) if len(obj) else obj
+    return obj.astype(STR)
+
+
+def _cast(s: pd.Series, dtype: Any) -> pd.Series:
+    if isinstance(dtype, str) and dtype == DATETIME:
+        return to_utc(s)
+    if isinstance(dtype, str) and dtype == STR:
+        return to_str(s)
+    if isinstance(dtype, pd.CategoricalDtype) or dtype == "category":
+        if isinstance(s.dtype, pd.CategoricalDtype) and dtype == "category":
+            return s
+        if dtype == "category":
+            # Categories are strings; keep missing values missing.
+            return to_str(s).astype("category")
+        return s.astype(object).astype(dtype)
+    if dtype is object:
+        return s.astype(object)
+    if dtype == "bool":
+        return s.fillna(False).astype(bool) if s.dtype == object else s.astype(bool)
+    if isinstance(dtype, str) and dtype.startswith("float"):
+        return pd.to_numeric(s, errors="coerce").astype(dtype)
+    if isinstance(dtype, str) and dtype.startswith("int"):
+        numbers = pd.to_numeric(s, errors="coerce")
+        if numbers.isna().any():
+            err = f"column {s.name!r} must be whole numbers with no missing values"
+            raise ValueError(err)
+        return numbers.astype(dtype)
+    return s.astype(dtype)
+
+
+def empty_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """An empty frame with exactly these columns and dtypes."""
+    data = {name: _cast(pd.Series([], dtype=object), dtype) for name, dtype in columns.items()}
+    return pd.DataFrame(data, index=pd.RangeIndex(0))
+
+
+def conform(
+    frame: pd.DataFrame | None,
+    columns: Mapping[str, Any],
+    *,
+    keep_extra: bool = True,
+) -> pd.DataFrame:
+    """Return ``frame`` with ``columns`` first, in order, cast to their dtypes.
+
+    Missing contract columns are added, full of missing values. Extra columns are kept
+    after the contract ones (``keep_extra=True``) or dropped.
+    """
+    if frame is None or (len(frame) == 0 and len(frame.columns) == 0):
+        return empty_frame(columns)
+    out = {}
+    n = len(frame)
+    for name, dtype in columns.items():
+        if name in frame.columns:
+            col = frame[name]
+        else:
+            col = pd.Series(np.full(n, None, dtype=object), index=frame.index)
+        out[name] = _cast(col, dtype)
+    result = pd.DataFrame(out, index=frame.index)
+    if keep_extra:
+        extra = [c for c in frame.columns if c not in columns]
+        for name in extra:
+            result[name] = frame[name]
+    return result
