@@ -1,0 +1,282 @@
+"""Retention curves and heatmaps, against hand-computed values and a plain loop."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apivideo_insights._schema import SEGMENT_COLUMNS, conform, empty_frame
+from apivideo_insights.retention import heatmap, retention
+
+T0 = pd.Timestamp("2024-09-15 21:35:57", tz="UTC")
+
+
+def make_segments(rows, **extra) -> pd.DataFrame:
+    """rows: (session_id, start, end[, playback]) tuples -> a segments frame."""
+    data = []
+    for i, row in enumerate(rows):
+        sid, start, end = row[:3]
+        playback = row[3] if len(row) > 3 else 0
+        data.append(
+            {
+                "session_id": sid,
+                "playback": playback,
+                "start": float(start),
+                "end": float(end),
+                "started_at": T0 + pd.Timedelta(seconds=10 * i),
+                "ended_at": T0 + pd.Timedelta(seconds=10 * i + (end - start)),
+                "estimated": False,
+            }
+        )
+    frame = conform(pd.DataFrame(data), SEGMENT_COLUMNS) if data else empty_frame(SEGMENT_COLUMNS)
+    for name, values in extra.items():
+        frame[name] = values
+    return frame
+
+
+# The api.video documented sample, playback A (analytics-semantics §1.4).
+SAMPLE = [("s", 0, 7), ("s", 21, 30), ("s", 21, 24), ("s", 20, 26), ("s", 17, 19)]
+SAMPLE_PASSES = [1] * 7 + [0] * 10 + [1, 1, 0, 1] + [3] * 3 + [2] * 2 + [1] * 4
+
+
+def test_documented_sample_pass_counts():
+    curve = retention(make_segments(SAMPLE), duration=30)
+    assert curve.index.name == "position"
+    assert curve.index.tolist() == [float(k) for k in range(30)]
+    assert curve["views"].tolist() == SAMPLE_PASSES
+    assert curve["viewers"].tolist() == [min(p, 1) for p in SAMPLE_PASSES]
+    assert curve.attrs["sessions"] == 1
+    hm = heatmap(make_segments(SAMPLE), duration=30)
+    assert hm.loc["s"].tolist() == SAMPLE_PASSES
+    # Summed watch time 27 s, unique coverage 19 s (§1.4).
+    assert curve["views"].sum() == 27
+    assert curve["viewers"].sum() == 19
+
+
+def test_youtube_half_stop_at_15_of_60():
+    rows = [(f"v{i}", 0, 15 if i < 50 else 60) for i in range(100)]
+    curve = retention(make_segments(rows), duration=60, bin_size=15)
+    assert curve["retention"].tolist() == [1.0, 0.5, 0.5, 0.5]
+    same = retention(make_segments(rows), duration=60, bins=4)
+    assert same["retention"].tolist() == [1.0, 0.5, 0.5, 0.5]
+    assert same["share"].tolist() == [0.0, 0.25, 0.5, 0.75]
+
+
+def test_youtube_rewatch_third_quarter():
+    rows = []
+    for i in range(100):
+        if i < 20:  # watch to 45, go back to 30, watch to the end
+            rows += [(f"v{i}", 0, 45), (f"v{i}", 30, 60)]
+        else:
+            rows.append((f"v{i}", 0, 60))
+    curve = retention(make_segments(rows), duration=60, bins=4)
+    assert curve["retention"].tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert curve["rewatch"].tolist() == pytest.approx([1.0, 1.0, 1.2, 1.0])
+    # YouTube's absolute ratio is views / total views: 1, 1, 1.2, 1.
+    assert (curve["views"] / 100).tolist() == pytest.approx([1.0, 1.0, 1.2, 1.0])
+
+
+def test_bin_rule_positive_overlap_and_short_last_bin():
+    seg = make_segments([("a", 0, 5), ("b", 5, 10.5), ("c", 0.3, 0.4)])
+    curve = retention(seg, duration=10.5)
+    assert len(curve) == 11 and curve.index[-1] == 10.0
+    # a ends exactly at 5: it does not touch bin 5.
+    assert curve.loc[4.0, "viewers"] == 1 and curve.loc[5.0, "viewers"] == 1
+    assert curve.loc[10.0, "viewers"] == 1
+    fine = retention(make_segments([("c", 0.3, 0.4)]), duration=1, bin_size=0.1)
+    assert fine["viewers"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+
+
+def test_outside_segments_counted_and_clipped():
+    seg = make_segments([("a", 0, 12), ("b", 10, 15), ("c", 2, 3)])
+    curve = retention(seg, duration=10)
+    assert curve.attrs["segments_outside"] == 1
+    assert curve.attrs["sessions"] == 2
+    assert len(curve) == 10 and curve["viewers"].iloc[-1] == 1
+
+
+def test_invalid_rows_counted_not_used():
+    seg = make_segments([("a", 0, 2)])
+    seg = pd.concat([seg, seg.assign(start=[3.0], end=[1.0]), seg.assign(start=[np.nan])])
+    curve = retention(seg, duration=4)
+    assert curve["viewers"].tolist() == [1, 1, 0, 0]
+    assert curve.attrs["segments_invalid"] == 2 and curve.attrs["segments_outside"] == 0
+    assert heatmap(seg, duration=4).attrs["segments_invalid"] == 2
+
+
+def test_rewatch_nan_where_no_viewer():
+    curve = retention(make_segments([("a", 0, 1)]), duration=3)
+    assert curve["rewatch"].iloc[0] == 1.0
+    assert curve["rewatch"].iloc[1:].isna().all()
+    assert curve["retention"].tolist() == [1.0, 0.0, 0.0]
+
+
+def test_by_segment_column_and_per_video_duration():
+    seg = make_segments(
+        [("a", 0, 10), ("b", 0, 5), ("c", 0, 20), ("c", 10, 20)],
+        video_id=["v1", "v1", "v2", "v2"],
+    )
+    lengths = pd.Series({"v1": 10.0, "v2": 20.0})
+    curve = retention(seg, duration=lengths, bin_size=5, by="video_id")
+    assert curve.index.names == ["video_id", "position"]
+    assert curve.loc["v1"].index.tolist() == [0.0, 5.0]
+    assert curve.loc["v2"].index.tolist() == [0.0, 5.0, 10.0, 15.0]
+    assert curve.loc["v1", "retention"].tolist() == [1.0, 0.5]
+    assert curve.loc["v2", "views"].tolist() == [1, 1, 2, 2]
+    assert curve.attrs["sessions"] == {"v1": 2, "v2": 1}
+    # Relative axis: 2 bins of each video's own length, pooled.
+    pooled = retention(seg, duration=lengths, bins=2)
+    assert pooled["viewers"].tolist() == [3, 2]
+    assert pooled["share"].tolist() == [0.0, 0.5]
+
+
+def test_by_sessions_column_and_metadata():
+    seg = make_segments([("a", 0, 10), ("b", 0, 5), ("c", 0, 10)])
+    sessions = pd.DataFrame(
+        {
+            "session_id": ["a", "b", "c"],
+            "device_type": pd.Categorical(["mobile", "desktop", "mobile"]),
+            "metadata": [{"plan": "pro"}, [{"key": "plan", "value": "free"}], None],
+        }
+    )
+    by_device = retention(seg, duration=10, bin_size=5, by="device_type", sessions=sessions)
+    assert by_device.loc["mobile", "viewers"].tolist() == [2, 2]
+    assert by_device.loc["desktop", "retention"].tolist() == [1.0, 0.0]
+    by_plan = retention(seg, duration=10, bin_size=5, by="metadata.plan", sessions=sessions)
+    assert sorted(by_plan.index.get_level_values(0).unique()) == ["free", "pro"]
+    assert by_plan.attrs["segments_without_cohort"] == 1
+
+
+def test_empty_segments_have_the_right_shape():
+    empty = make_segments([])
+    curve = retention(empty, duration=5)
+    assert curve.columns.tolist() == ["viewers", "views", "retention", "rewatch"]
+    assert len(curve) == 5 and (curve["viewers"] == 0).all()
+    assert curve["viewers"].dtype == np.int64 and curve["retention"].isna().all()
+    hm = heatmap(empty, duration=5)
+    assert hm.shape == (0, 5) and hm.index.name == "session_id"
+    by = retention(empty, duration=5, by="playback")
+    assert len(by) == 0 and by.index.names == ["playback", "position"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"duration": -5}, "positive"),
+        ({"duration": 0}, "positive"),
+        ({"duration": 10, "bin_size": 0}, "bin_size"),
+        ({"duration": 10, "bin_size": -1}, "bin_size"),
+        ({"duration": 10, "bins": 0}, "bins"),
+        ({"duration": 10, "by": "nope"}, "unknown by='nope'"),
+        ({"duration": pd.Series({"other": 3.0, "x": 4.0})}, "video_id"),
+        ({"duration": None}, "duration is required"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        retention(make_segments([("a", 0, 1)]), **kwargs)
+
+
+def test_missing_columns_and_missing_video_duration():
+    with pytest.raises(ValueError, match="missing column"):
+        retention(pd.DataFrame({"session_id": ["a"], "start": [0.0]}), duration=3)
+    seg = make_segments([("a", 0, 1), ("b", 0, 1)], video_id=["v1", "v2"])
+    with pytest.raises(ValueError, match="no entry for video"):
+        retention(seg, duration=pd.Series({"v1": 3.0}), by="video_id")
+    with pytest.raises(ValueError, match="one video_id"):
+        heatmap(seg, duration=pd.Series({"v1": 3.0, "v2": 4.0}))
+
+
+def test_heatmap_subset_order_dtype_and_memory_guard():
+    seg = make_segments([("a", 0, 2), ("b", 1, 3), ("b", 1, 2)])
+    hm = heatmap(seg, duration=3, sessions=["b", "zz"])
+    assert hm.index.tolist() == ["b", "zz"]
+    assert hm.loc["b"].tolist() == [0, 2, 1]
+    assert hm.loc["zz"].tolist() == [0, 0, 0]
+    assert all(dtype == np.int32 for dtype in hm.dtypes)
+    assert hm.attrs["segments_not_selected"] == 1
+    assert hm.columns.name == "position" and hm.columns.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="max_cells"):
+        heatmap(seg, duration=3, max_cells=5)
+    relative = heatmap(seg, duration=3, bins=2)
+    assert relative.columns.tolist() == [0.0, 1.5]
+
+
+# -- a plain loop, the definition written out, to check the vectorized code against --------
+
+
+def loop_retention(rows, duration, w):
+    n = math.ceil(duration / w - 1e-9)
+    views = [0] * n
+    seen: list[set] = [set() for _ in range(n)]
+    watchers = set()
+    for sid, start, end in rows:
+        for k in range(n):
+            lo, hi = k * w, min((k + 1) * w, duration)
+            if min(end, hi) - max(start, lo) > 1e-9:
+                views[k] += 1
+                seen[k].add(sid)
+                watchers.add(sid)
+    return views, [len(s) for s in seen], len(watchers)
+
+
+segment_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.integers(0, 40),
+        st.integers(1, 15),
+    ).map(lambda t: (t[0], t[1] / 2, t[1] / 2 + t[2] / 2)),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=segment_rows, w=st.sampled_from([0.5, 1.0, 2.5, 3.0]))
+def test_matches_loop_and_invariants(rows, w):
+    duration = 17.0
+    seg = make_segments(rows)
+    curve = retention(seg, duration=duration, bin_size=w)
+    views, viewers, watchers = loop_retention(rows, duration, w)
+    assert curve["views"].tolist() == views
+    assert curve["viewers"].tolist() == viewers
+    assert curve.attrs["sessions"] == watchers
+    assert (curve["viewers"] <= watchers).all()
+    assert (curve["views"] >= curve["viewers"]).all()
+    covered = curve["viewers"] > 0
+    assert (curve.loc[covered, "rewatch"] >= 1).all()
+    hm = heatmap(seg, duration=duration, bin_size=w)
+    assert (hm > 0).sum().tolist() == curve["viewers"].tolist()
+    assert hm.sum().tolist() == curve["views"].tolist()
+    # Rows: every session with a segment; those with a covered bin are the denominator.
+    assert len(hm) == len({r[0] for r in rows})
+    assert int((hm.sum(axis=1) > 0).sum()) == watchers
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=segment_rows, nbins=st.integers(1, 9))
+def test_bins_equal_bin_size_of_duration_over_n(rows, nbins):
+    seg = make_segments(rows)
+    a = retention(seg, duration=18.0, bins=nbins)
+    b = retention(seg, duration=18.0, bin_size=18.0 / nbins)
+    assert a["views"].tolist() == b["views"].tolist()
+    assert a["viewers"].tolist() == b["viewers"].tolist()
+    assert len(a) == nbins
+
+
+def test_random_large_against_loop():
+    rng = np.random.default_rng(7)
+    n = 400
+    sids = [f"s{i}" for i in rng.integers(0, 60, n)]
+    start = rng.uniform(-2, 30, n).round(2)
+    end = start + rng.uniform(0.01, 12, n).round(2)
+    rows = list(zip(sids, start, end, strict=True))
+    curve = retention(make_segments(rows), duration=31.0, bin_size=2.0)
+    views, viewers, watchers = loop_retention(rows, 31.0, 2.0)
+    assert curve["views"].tolist() == views
+    assert curve["viewers"].tolist() == viewers
+    assert curve.attrs["sessions"] == watchers
