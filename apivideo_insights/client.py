@@ -1,15 +1,896 @@
-"""Placeholder: being written (see the module owner in CONTRIBUTING.md)."""
+"""Connect to api.video and load its resources as tidy DataFrames.
+
+:func:`connect` builds a :class:`Client`: one cached, authenticated, rate-limit-aware HTTP
+session (:mod:`apivideo_insights._http`) plus thin loaders over the one page reader
+(:mod:`apivideo_insights._pagination`) and the parsers (:mod:`apivideo_insights._parse`).
+
+Every loader:
+
+* validates its arguments before any request (``ValueError`` / ``TypeError`` saying what to
+  pass instead);
+* reads all pages, concurrently after the first;
+* returns the same columns and dtypes whether or not there are rows;
+* records ``endpoint``, ``params`` (never credentials), ``loaded_at``, the number of
+  ``requests`` sent and answers served ``from_cache``, and rows ``dropped`` (by reason) in
+  ``df.attrs``;
+* takes ``refresh=True`` to bypass the cache.
+
+Examples
+--------
+>>> import apivideo_insights as avi
+>>> with avi.sandbox.serve() as sb:                                  # doctest: +SKIP
+...     api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None)
+...     videos = api.videos()
+...     sessions = api.video_sessions(videos.video_id[0])
+...     events = api.events(sessions)
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
+
+import numpy as np
+import pandas as pd
+
+from . import _parse as P
+from ._http import (
+    LIST_TTL,
+    NEVER_EXPIRE,
+    OPEN_TTL,
+    PRODUCTION_URL,
+    SANDBOX_URL,
+    SETTLE,
+    Http,
+    default_cache_path,
+    mask_key,
+)
+from ._pagination import MAX_PAGE_SIZE, Job, Listing, read_many, read_pages
+from ._schema import EVENT_COLUMNS, empty_frame, to_utc
+from .exceptions import APIError, PartialLoadWarning
 
 __all__ = ["Client", "connect"]
 
+_DEFAULT = object()
 
-def connect(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError("connect is not written yet")
+
+def _now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC")
+
+
+def _check_id(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip() or "/" in value:
+        err = f"{name} must be a non-empty id string such as 'vi4blUQJFrYWbaG44NC', not {value!r}"
+        raise TypeError(err) if not isinstance(value, str) else ValueError(err)
+    return value.strip()
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _resolve_base_url(base_url: str | None, sandbox: bool) -> str:
+    if base_url is None:
+        base_url = os.environ.get("APIVIDEO_BASE_URL") or None
+    if base_url is None:
+        base_url = SANDBOX_URL if sandbox else PRODUCTION_URL
+    if not isinstance(base_url, str):
+        err = f"base_url must be a string URL, not {type(base_url).__name__}"
+        raise TypeError(err)
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        err = f"base_url {base_url!r} is not an http(s) URL; e.g. https://ws.api.video"
+        raise ValueError(err)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        warnings.warn(
+            f"base_url {base_url!r} is plain http: the API key would travel unencrypted; "
+            "use https unless this is a local test server.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return base_url.strip().rstrip("/")
+
+
+def _resolve_cache(cache: Any) -> Path | None:
+    if cache is _DEFAULT or cache is True or cache is Ellipsis:
+        return default_cache_path()
+    if cache is None or cache is False:
+        return None
+    if isinstance(cache, str | os.PathLike):
+        path = Path(cache).expanduser()
+        if path.is_dir():
+            path = path / "http_cache.sqlite"
+        if path.suffix == "":
+            path = path.with_suffix(".sqlite")
+        return path
+    err = f"cache must be a file path, None (no cache), or left out; not {type(cache).__name__}"
+    raise TypeError(err)
+
+
+def connect(
+    api_key: str | None = None,
+    *,
+    base_url: str | None = None,
+    sandbox: bool = False,
+    cache: Any = ...,
+    max_workers: int = 8,
+    progress: bool | None = None,
+    timeout: float = 30,
+    auth: str = "bearer",
+    page_size: int = MAX_PAGE_SIZE,
+) -> Client:
+    """Connect to api.video (or a sandbox) and return a :class:`Client`.
+
+    Parameters
+    ----------
+    api_key : str, optional
+        The project's API key; default ``$APIVIDEO_API_KEY``. Sandbox and production keys
+        differ.
+    base_url : str, optional
+        Default ``$APIVIDEO_BASE_URL``, else ``https://sandbox.api.video`` when
+        ``sandbox=True``, else ``https://ws.api.video``.
+    sandbox : bool
+        Use api.video's sandbox environment when no base URL is given.
+    cache : path or None, optional
+        Left out: a SQLite file under ``$APIVIDEO_INSIGHTS_CACHE_DIR`` or the user cache
+        directory. A path: that SQLite file. None: no cache.
+    max_workers : int
+        Concurrent requests for multi-page and multi-session loads.
+    progress : bool or None
+        Progress bars: None shows them for loads of more than a few requests in a
+        terminal or notebook; False never; True always.
+    timeout : float
+        Seconds to wait for each answer.
+    auth : {"bearer", "basic"}
+        Disposable bearer tokens from ``/auth/api-key`` (refreshed as needed), or HTTP
+        Basic with the key.
+    page_size : int
+        Items per page asked for (1-100).
+
+    Returns
+    -------
+    Client
+
+    Examples
+    --------
+    >>> import apivideo_insights as avi
+    >>> api = avi.connect("my-secret-key", base_url="http://127.0.0.1:8080", cache=None)
+    >>> api
+    Client(base_url='http://127.0.0.1:8080', api_key='my…ey', auth='bearer', cache=None)
+    """
+    if api_key is None:
+        api_key = os.environ.get("APIVIDEO_API_KEY") or None
+    if api_key is None:
+        err = (
+            "no API key: pass api_key=... or set the APIVIDEO_API_KEY environment variable "
+            "(find your keys at https://dashboard.api.video)"
+        )
+        raise ValueError(err)
+    if not isinstance(api_key, str):
+        err = f"api_key must be a string, not {type(api_key).__name__}"
+        raise TypeError(err)
+    api_key = api_key.strip()
+    if not api_key or any(c.isspace() for c in api_key):
+        err = "api_key is empty or contains spaces; copy it again from the dashboard"
+        raise ValueError(err)
+    if not isinstance(sandbox, bool):
+        err = f"sandbox must be True or False, not {sandbox!r}"
+        raise TypeError(err)
+    url = _resolve_base_url(base_url, sandbox)
+    path = _resolve_cache(cache)
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        err = f"max_workers must be a positive integer, not {max_workers!r}"
+        raise ValueError(err)
+    if progress is not None and not isinstance(progress, bool):
+        err = f"progress must be True, False or None, not {progress!r}"
+        raise TypeError(err)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        err = f"timeout must be a positive number of seconds, not {timeout!r}"
+        raise ValueError(err)
+    if auth not in ("bearer", "basic"):
+        err = f"auth must be 'bearer' or 'basic', not {auth!r}"
+        raise ValueError(err)
+    if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        err = f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, not {page_size!r}"
+        raise ValueError(err)
+    http = Http(
+        api_key,
+        url,
+        cache=path,
+        auth=auth,
+        timeout=float(timeout),
+        max_workers=max_workers,
+    )
+    return Client(
+        http,
+        masked_key=mask_key(api_key),
+        max_workers=max_workers,
+        progress=progress,
+        page_size=page_size,
+    )
 
 
 class Client:
-    """Placeholder."""
+    """Loaders for one api.video account. Make one with :func:`connect`.
+
+    Thread-safe; holds one HTTP session (close it with :meth:`close` or ``with``).
+    """
+
+    def __init__(
+        self,
+        http: Http,
+        *,
+        masked_key: str = "…",
+        max_workers: int = 8,
+        progress: bool | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        self._http = http
+        self._masked = masked_key
+        self.max_workers = max_workers
+        self.progress = progress
+        self.page_size = page_size
+
+    # ------------------------------------------------------------------ housekeeping
+
+    @property
+    def base_url(self) -> str:
+        """The server this client talks to."""
+        return self._http.base_url
+
+    @property
+    def cache_path(self) -> Path | None:
+        """The SQLite cache file, or None."""
+        return self._http.cache_path
+
+    @property
+    def requests_sent(self) -> int:
+        """Requests that reached the network so far (cache hits excluded; /auth excluded)."""
+        return self._http.sent
+
+    def __repr__(self) -> str:
+        cache = str(self.cache_path) if self.cache_path is not None else None
+        auth = "bearer" if type(self._http.auth).__name__ == "BearerAuth" else "basic"
+        return (
+            f"Client(base_url={self.base_url!r}, api_key={self._masked!r}, "
+            f"auth={auth!r}, cache={cache!r})"
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP session and the cache file."""
+        self._http.close()
+
+    def clear_cache(self) -> None:
+        """Forget every cached answer (of every account sharing the file)."""
+        if self._http.caching:
+            self._http.session.cache.clear()  # type: ignore[attr-defined]
+
+    # --------------------------------------------------------------------- plumbing
+
+    def _read(
+        self,
+        path: str,
+        params: Sequence[tuple[str, Any]] = (),
+        *,
+        key: str | Callable[[Mapping[str, Any]], Any] | None,
+        expire_after: Any,
+        refresh: bool,
+        desc: str,
+    ) -> Listing:
+        return read_pages(
+            self._http,
+            path,
+            params,
+            key=key,
+            expire_after=expire_after,
+            refresh=refresh,
+            max_workers=self.max_workers,
+            progress=self.progress,
+            desc=desc,
+            page_size=self.page_size,
+        )
+
+    def _stamp(
+        self,
+        frame: pd.DataFrame,
+        endpoint: str,
+        params: Sequence[tuple[str, Any]] | Mapping[str, Any],
+        responses: Iterable[Any] = (),
+        **extra: Any,
+    ) -> pd.DataFrame:
+        responses = list(responses)
+        sent = sum(1 for r in responses if not getattr(r, "from_cache", False))
+        items = params.items() if isinstance(params, Mapping) else params
+        recorded: dict[str, Any] = {}
+        for k, v in items:
+            if k in recorded:
+                prev = recorded[k]
+                recorded[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
+            else:
+                recorded[k] = v
+        dropped = dict(frame.attrs.get("dropped", {}))
+        frame.attrs = {
+            "endpoint": endpoint,
+            "params": recorded,
+            "base_url": self.base_url,
+            "loaded_at": _now().isoformat(),
+            "requests": sent,
+            "from_cache": len(responses) - sent,
+            "dropped": dropped,
+            **extra,
+        }
+        return frame
+
+    def _list(
+        self,
+        resource: str,
+        path: str,
+        columns: Mapping[str, Any],
+        *,
+        key: str,
+        required: Sequence[str],
+        filters: Mapping[str, Any],
+        refresh: bool,
+        extra: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        params = P.list_params(resource, filters) if resource in P.LIST_FILTERS else []
+        listing = self._read(
+            path, params, key=key, expire_after=LIST_TTL, refresh=refresh, desc=resource
+        )
+        frame = P.resource_frame(
+            listing.items, columns, required=required, what=resource, extra=extra, url=path
+        )
+        return self._stamp(frame, path, params, listing.responses, pages=listing.pages)
+
+    # ------------------------------------------------------------------------ lists
+
+    def videos(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
+        """All videos (``GET /videos``), one row each.
+
+        Parameters
+        ----------
+        refresh : bool
+            Bypass the cache.
+        **filters
+            ``title``, ``tags`` (list: videos with all of them), ``metadata`` (dict),
+            ``description``, ``live_stream_id``, ``sort_by`` (``title``, ``created_at``,
+            ``published_at``, ``updated_at``), ``sort_order`` (``asc``/``desc``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``video_id, title, description, created_at, published_at, updated_at, tags,
+            metadata`` (dict), ``public, panoramic, mp4_support, player_id, ...``
+
+        Examples
+        --------
+        >>> api.videos(tags=["tutorial"], sort_by="created_at")       # doctest: +SKIP
+        """
+        return self._list(
+            "videos",
+            "/videos",
+            P.VIDEO_COLUMNS,
+            key="videoId",
+            required=["video_id"],
+            filters=filters,
+            refresh=refresh,
+        )
+
+    def live_streams(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
+        """All live streams (``GET /live-streams``): filters ``name``, ``stream_key``,
+        ``sort_by``, ``sort_order``."""
+        return self._list(
+            "live_streams",
+            "/live-streams",
+            P.LIVE_STREAM_COLUMNS,
+            key="liveStreamId",
+            required=["live_stream_id"],
+            filters=filters,
+            refresh=refresh,
+        )
+
+    def players(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
+        """All player themes (``GET /players``): filters ``sort_by``, ``sort_order``."""
+        return self._list(
+            "players",
+            "/players",
+            P.PLAYER_COLUMNS,
+            key="playerId",
+            required=["player_id"],
+            filters=filters,
+            refresh=refresh,
+        )
+
+    def upload_tokens(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
+        """All upload tokens (``GET /upload-tokens``): filters ``sort_by``, ``sort_order``."""
+        return self._list(
+            "upload_tokens",
+            "/upload-tokens",
+            P.UPLOAD_TOKEN_COLUMNS,
+            key="token",
+            required=["token"],
+            filters=filters,
+            refresh=refresh,
+        )
+
+    def webhooks(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
+        """All webhooks (``GET /webhooks``): filter ``events``."""
+        return self._list(
+            "webhooks",
+            "/webhooks",
+            P.WEBHOOK_COLUMNS,
+            key="webhookId",
+            required=["webhook_id"],
+            filters=filters,
+            refresh=refresh,
+        )
+
+    def captions(self, video_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """A video's captions (``GET /videos/{video_id}/captions``)."""
+        vid = _check_id(video_id, "video_id")
+        return self._list(
+            "captions",
+            f"/videos/{quote(vid, safe='')}/captions",
+            P.CAPTION_COLUMNS,
+            key="uri",
+            required=["srclang"],
+            filters={},
+            refresh=refresh,
+            extra={"video_id": vid},
+        )
+
+    def chapters(self, video_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """A video's chapter files (``GET /videos/{video_id}/chapters``); read the WebVTT
+        with :func:`apivideo_insights.read_chapters`."""
+        vid = _check_id(video_id, "video_id")
+        return self._list(
+            "chapters",
+            f"/videos/{quote(vid, safe='')}/chapters",
+            P.CHAPTER_LIST_COLUMNS,
+            key="uri",
+            required=["language"],
+            filters={},
+            refresh=refresh,
+            extra={"video_id": vid},
+        )
+
+    def video_status(self, video_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """A video's duration and encoding facts (``GET /videos/{video_id}/status``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``video_id, duration`` (seconds), ``playable, width, height, bitrate,
+            framerate, samplerate, video_codec, audio_codec, aspect_ratio, qualities,
+            ingest_status, ingest_filesize``.
+        """
+        vid = _check_id(video_id, "video_id")
+        path = f"/videos/{quote(vid, safe='')}/status"
+        body, response = self._http.get_json(path, expire_after=LIST_TTL, refresh=refresh)
+        frame = P.video_status_frame(vid, body, url=path)
+        return self._stamp(frame, path, {}, [response])
+
+    # --------------------------------------------------------------- legacy analytics
+
+    def _period(self, period: Any) -> tuple[str, Any]:
+        text, _first, after = P.parse_period(period, today=_now().date())
+        closed_at = pd.Timestamp(after, tz="UTC") + SETTLE
+        expire = NEVER_EXPIRE if closed_at < _now() else OPEN_TTL
+        return text, expire
+
+    def video_sessions(
+        self,
+        video_id: str,
+        period: Any = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        refresh: bool = False,
+    ) -> pd.DataFrame:
+        """A video's player sessions (legacy ``GET /analytics/videos/{video_id}``).
+
+        Parameters
+        ----------
+        video_id : str
+        period : str, date or (date, date), optional
+            A day ``2024-01-15``, ISO week ``2024-W03``, month ``2024-01``, year ``2024``,
+            or range ``2024-01-01/2024-01-15``. Default: the last 30 days.
+        metadata : dict, optional
+            Only sessions with these metadata values (``metadata[key]=value``).
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``session_id, loaded_at, ended_at, video_id, location_*, referrer_*, device_*,
+            os_*, client_*, metadata`` (dict): ``_schema.SESSION_COLUMNS``.
+
+        Examples
+        --------
+        >>> sessions = api.video_sessions("vi4blUQJFrYW", period="2024-01")  # doctest: +SKIP
+        """
+        vid = _check_id(video_id, "video_id")
+        text, expire = self._period(period)
+        params: list[tuple[str, Any]] = [("period", text)]
+        if metadata is not None:
+            if not isinstance(metadata, Mapping):
+                err = "metadata must be a dict such as {'userName': 'Doug'}"
+                raise TypeError(err)
+            params.extend((f"metadata[{k}]", str(v)) for k, v in sorted(metadata.items()))
+        path = f"/analytics/videos/{quote(vid, safe='')}"
+        listing = self._read(
+            path,
+            params,
+            key=_session_key,
+            expire_after=expire,
+            refresh=refresh,
+            desc="sessions",
+        )
+        frame = P.session_frame(listing.items, video_id=vid, url=path)
+        return self._stamp(frame, path, params, listing.responses, pages=listing.pages)
+
+    def live_stream_sessions(
+        self, live_stream_id: str, period: Any = None, *, refresh: bool = False
+    ) -> pd.DataFrame:
+        """A live stream's player sessions (legacy ``GET /analytics/live-streams/{id}``).
+
+        ``period`` as in :meth:`video_sessions`. Columns: see
+        :data:`apivideo_insights._schema.LIVE_SESSION_COLUMNS`.
+        """
+        lid = _check_id(live_stream_id, "live_stream_id")
+        text, expire = self._period(period)
+        params: list[tuple[str, Any]] = [("period", text)]
+        path = f"/analytics/live-streams/{quote(lid, safe='')}"
+        listing = self._read(
+            path,
+            params,
+            key=_session_key,
+            expire_after=expire,
+            refresh=refresh,
+            desc="sessions",
+        )
+        frame = P.session_frame(listing.items, live_stream_id=lid, url=path)
+        return self._stamp(frame, path, params, listing.responses, pages=listing.pages)
+
+    def session_events(self, session_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One session's player events (legacy ``GET /analytics/sessions/{id}/events``).
+
+        Columns: ``session_id, type, at, seek_from, seek_to, emitted_at``.
+        """
+        sid = _check_id(session_id, "session_id")
+        return self.events([sid], refresh=refresh)
+
+    def events(self, sessions: Any, *, refresh: bool = False) -> pd.DataFrame:
+        """The events of many sessions at once, fetched concurrently, as one frame.
+
+        Parameters
+        ----------
+        sessions : DataFrame, Series, or iterable of str
+            A sessions frame (its ``session_id`` column; ``video_id`` /
+            ``live_stream_id`` are carried over to the events) or session ids.
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``session_id, type, at, seek_from, seek_to, emitted_at``, then ``video_id`` /
+            ``live_stream_id`` when the sessions frame has them. Sessions that failed are
+            named in a :class:`~apivideo_insights.PartialLoadWarning` and in
+            ``attrs["failed"]``; if all fail, the first error is raised.
+
+        Examples
+        --------
+        >>> events = api.events(api.video_sessions(video_id))         # doctest: +SKIP
+        """
+        ids, owners, ended = _session_ids(sessions)
+        if not ids:
+            frame = empty_frame(EVENT_COLUMNS)
+            for name in owners:
+                frame[name] = pd.Series([], dtype="category")
+            return self._stamp(frame, "/analytics/sessions/{id}/events", {}, [], sessions=0)
+        settled_before = _now() - SETTLE
+        jobs = []
+        for sid in ids:
+            end = ended.get(sid)
+            expire = NEVER_EXPIRE if end is not None and end < settled_before else OPEN_TTL
+            jobs.append(
+                Job(
+                    f"/analytics/sessions/{quote(sid, safe='')}/events",
+                    (),
+                    key=None,
+                    expire_after=expire,
+                    refresh=refresh,
+                    label=sid,
+                )
+            )
+        results = read_many(
+            self._http,
+            jobs,
+            max_workers=self.max_workers,
+            progress=self.progress,
+            desc="events",
+            page_size=self.page_size,
+        )
+        pages: list[tuple[str, list[Any]]] = []
+        failed: dict[str, BaseException] = {}
+        responses: list[Any] = []
+        quiet_since = _now() - pd.Timedelta(days=1)
+        for sid, job, result in zip(ids, jobs, results):
+            if isinstance(result, BaseException):
+                if not isinstance(result, APIError):
+                    raise result
+                failed[sid] = result
+                continue
+            pages.append((sid, result.items))
+            responses.extend(result.responses)
+            if job.expire_after is not NEVER_EXPIRE:
+                _keep_if_settled(self._http, result, quiet_since)
+        if failed and not pages:
+            first = next(iter(failed.values()))
+            first.add_note(f"all {len(failed)} session(s) failed to load")
+            raise first
+        if failed:
+            named = ", ".join(list(failed)[:5]) + (" ..." if len(failed) > 5 else "")
+            reasons = {type(e).__name__ for e in failed.values()}
+            warnings.warn(
+                f"{len(failed)} of {len(ids)} sessions failed to load "
+                f"({', '.join(sorted(reasons))}): {named}; returning the events of the others "
+                "(attrs['failed'] lists them).",
+                PartialLoadWarning,
+                stacklevel=2,
+            )
+        frame = P.event_frame(pages)
+        for name, mapping in owners.items():
+            values = frame["session_id"].astype(object).map(mapping)
+            frame[name] = values.astype("category")
+        return self._stamp(
+            frame,
+            "/analytics/sessions/{id}/events",
+            {},
+            responses,
+            sessions=len(ids),
+            failed={sid: str(exc) for sid, exc in failed.items()},
+        )
+
+    # ---------------------------------------------------------------------- /data
+
+    def _data_expire(self, metric: str, end: pd.Timestamp | None, total: bool = False) -> Any:
+        # play/total and play-total ignore the window: they change with every play.
+        if total or metric == "play-total" or end is None:
+            return OPEN_TTL
+        return NEVER_EXPIRE if end + SETTLE < _now() else OPEN_TTL
+
+    def metrics(
+        self,
+        metric: str,
+        aggregation: str,
+        *,
+        start: Any = None,
+        end: Any = None,
+        refresh: bool = False,
+        **filters: Any,
+    ) -> pd.DataFrame:
+        """One aggregated number (``GET /data/metrics/{metric}/{aggregation}``).
+
+        Parameters
+        ----------
+        metric : str
+            ``play, start, end, impression, impression-time, watch-time, ccv, view``.
+        aggregation : str
+            ``count, rate, total, average, sum, peak, live``.
+        start, end : str, datetime or Timestamp, optional
+            The window (``end`` excluded); api.video's default is the day before now.
+        **filters
+            ``media_id, media_type, continent, country, device_type, operating_system,
+            browser, tag, referrer`` (a value or a list), ``unique``, ``view_duration``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``metric, aggregation, start, end, value``.
+
+        Examples
+        --------
+        >>> api.metrics("play", "count", country="FR")                  # doctest: +SKIP
+        """
+        P._choice(metric, P.METRICS, "metric")
+        P._choice(aggregation, P.AGGREGATIONS, "aggregation")
+        params, t1 = P.data_params("metrics", start=start, end=end, filters=filters)
+        path = f"/data/metrics/{metric}/{aggregation}"
+        body, response = self._http.get_json(
+            path,
+            params,
+            expire_after=self._data_expire(metric, t1, total=aggregation == "total"),
+            refresh=refresh,
+        )
+        frame = P.metric_frame(body, metric=metric, aggregation=aggregation, url=path)
+        context = frame.attrs.get("context", {})
+        return self._stamp(frame, path, params, [response], context=context)
+
+    def breakdown(
+        self,
+        metric: str,
+        breakdown: str,
+        *,
+        start: Any = None,
+        end: Any = None,
+        refresh: bool = False,
+        **filters: Any,
+    ) -> pd.DataFrame:
+        """A metric split by a dimension (``GET /data/buckets/{metric}/{breakdown}``).
+
+        ``metric``: ``play, play-rate, play-total, start, end, impression, ccv-peak,
+        ccv-average, view``; ``breakdown``: ``media-id, media-type, continent, country,
+        device-type, operating-system, browser, referrer``; filters as in
+        :meth:`metrics`, plus ``sort_by`` (``metric_value``/``dimension_value``) and
+        ``sort_order``. Returns ``dimension_value, metric_value``, one row per bucket.
+        """
+        P._choice(metric, P.BREAKDOWN_METRICS, "metric")
+        P._choice(breakdown, P.BREAKDOWNS, "breakdown")
+        params, t1 = P.data_params("buckets", start=start, end=end, filters=filters)
+        path = f"/data/buckets/{metric}/{breakdown}"
+        listing = self._read(
+            path,
+            params,
+            key="dimensionValue",
+            expire_after=self._data_expire(metric, t1),
+            refresh=refresh,
+            desc=f"{metric} by {breakdown}",
+        )
+        frame = P.resource_frame(
+            listing.items,
+            P.BREAKDOWN_COLUMNS,
+            required=["dimension_value", "metric_value"],
+            what="breakdown",
+            url=path,
+        )
+        return self._stamp(
+            frame,
+            path,
+            params,
+            listing.responses,
+            pages=listing.pages,
+            context=dict(listing.first.get("context") or {}),
+        )
+
+    def timeseries(
+        self,
+        metric: str,
+        *,
+        interval: str | None = None,
+        start: Any = None,
+        end: Any = None,
+        refresh: bool = False,
+        **filters: Any,
+    ) -> pd.DataFrame:
+        """A metric over time (``GET /data/timeseries/{metric}``).
+
+        ``metric``: ``play, play-rate, start, end, impression, ccv-peak, ccv-average,
+        view``; ``interval``: ``minute, hour, day`` (api.video's default: hour up to two
+        days, else day). Returns ``emitted_at, metric_value``, one row per interval.
+        """
+        P._choice(metric, P.TIMESERIES_METRICS, "metric")
+        if interval is not None:
+            P._choice(interval, P.INTERVALS, "interval")
+        params, t1 = P.data_params("timeseries", start=start, end=end, filters=filters)
+        if interval is not None:
+            params.append(("interval", interval))
+        path = f"/data/timeseries/{metric}"
+        listing = self._read(
+            path,
+            params,
+            key="emittedAt",
+            expire_after=self._data_expire(metric, t1),
+            refresh=refresh,
+            desc=f"{metric} over time",
+        )
+        frame = P.resource_frame(
+            listing.items,
+            P.TIMESERIES_COLUMNS,
+            required=["emitted_at", "metric_value"],
+            what="timeseries",
+            url=path,
+        )
+        if len(frame):
+            frame = frame.sort_values("emitted_at", kind="stable").reset_index(drop=True)
+        return self._stamp(
+            frame,
+            path,
+            params,
+            listing.responses,
+            pages=listing.pages,
+            context=dict(listing.first.get("context") or {}),
+        )
+
+    # ----------------------------------------------------------------------- files
+
+    def write_events_parquet(self, events: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+        """Write events to a Parquet dataset partitioned by ``session_id`` (see
+        :func:`apivideo_insights.io.write_events_parquet`)."""
+        from .io import write_events_parquet
+
+        return write_events_parquet(events, path)
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def _session_key(item: Mapping[str, Any]) -> Any:
+    session = item.get("session") if isinstance(item, Mapping) else None
+    if isinstance(session, Mapping):
+        return session.get("sessionId")
+    return None
+
+
+def _session_ids(
+    sessions: Any,
+) -> tuple[list[str], dict[str, dict[str, Any]], dict[str, pd.Timestamp]]:
+    """Session ids (unique, in order), owner columns to carry over, and end times."""
+    owners: dict[str, dict[str, Any]] = {}
+    ended: dict[str, pd.Timestamp] = {}
+    if isinstance(sessions, pd.DataFrame):
+        if "session_id" not in sessions.columns:
+            err = "the sessions frame needs a session_id column (as from api.video_sessions)"
+            raise ValueError(err)
+        values = sessions["session_id"]
+        for name in ("video_id", "live_stream_id"):
+            if name in sessions.columns:
+                col = sessions[name]
+                # An empty sessions frame still announces the column (same columns on empty).
+                if col.notna().any() or len(sessions) == 0:
+                    owners[name] = dict(
+                        zip(values.astype(object), col.astype(object), strict=False)
+                    )
+        if "ended_at" in sessions.columns:
+            end = pd.to_datetime(sessions["ended_at"], utc=True, errors="coerce")
+            for sid, ts in zip(values.astype(object), end, strict=False):
+                if isinstance(ts, pd.Timestamp) and ts is not pd.NaT:
+                    ended[str(sid)] = ts
+    elif isinstance(sessions, str):
+        values = pd.Series([sessions])
+    elif isinstance(sessions, Iterable):
+        values = pd.Series(list(sessions), dtype=object)
+    else:
+        err = f"sessions must be a sessions frame or session ids, not {type(sessions).__name__}"
+        raise TypeError(err)
+    ids: list[str] = []
+    seen: set[str] = set()
+    for v in values.astype(object):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        sid = _check_id(str(v), "session_id")
+        if sid not in seen:
+            seen.add(sid)
+            ids.append(sid)
+    return ids, owners, ended
+
+
+def _keep_if_settled(http: Http, listing: Listing, quiet_since: pd.Timestamp) -> None:
+    """Keep a session's event pages forever once the session has long been quiet."""
+    if not http.caching or not listing.items:
+        return
+    if all(getattr(r, "from_cache", False) for r in listing.responses):
+        return
+    stamps = [item.get("emittedAt") for item in listing.items if isinstance(item, Mapping)]
+    last = to_utc(pd.Series(stamps, dtype=object)).max()
+    if not isinstance(last, pd.Timestamp) or last is pd.NaT or last >= quiet_since:
+        return
+    for response in listing.responses:
+        http.keep(response, None)

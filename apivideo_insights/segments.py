@@ -1,11 +1,964 @@
-"""Placeholder: being written (see the module owner in CONTRIBUTING.md)."""
+"""What was watched: continuous watched segments reconstructed from player events.
+
+The legacy collector sends ``ready``, ``play``, ``pause``, ``resume``, ``seek.forward``,
+``seek.backward`` and ``end`` with integer positions and one-second ``emitted_at``; around a
+scrub it emits ``pause(at=target)``, ``resume(at=target)`` and ``seek(from=origin,
+to=target)`` in the same second, in no reliable order (see ``DESIGN.md``, "What the events
+mean"). :func:`segments` turns such events into one row per continuous stretch of media
+watched, for all sessions at once, with numpy operations over whole columns (no Python loop
+per event or per session).
+
+The rules, in order:
+
+1. **Validate and clean.** Rows with no session, no type or no ``emitted_at`` are dropped;
+   so are ``play``/``resume``/``pause``/``end`` rows whose ``at`` is missing, negative or
+   infinite, and seeks whose ``to`` is. A seek whose ``from`` is unusable is kept (its
+   ``to`` still tells where playback went) and any bound that would come from it is
+   estimated from the wall clock instead.
+2. **Order.** Events are sorted by session (in order of first appearance), then
+   ``emitted_at``; ties (with the API's
+   one-second timestamps: the same second) go closing events (``pause``, ``end``) first, then
+   seeks, then ``ready``, then opening events (``play``, ``resume``), and list order
+   otherwise. Consecutive identical rows are dropped as duplicates.
+3. **Playbacks.** A session holds several playbacks (reloads reuse the session id): a new
+   one starts at each ``ready`` (the first ``ready`` of a session, when it is its first event,
+   starts playback 0).
+4. **State machine per playback.** ``play``/``resume`` while paused opens a segment at its
+   ``at``, or at the ``to`` of a seek just before it (within ``scrub_window`` seconds).
+   ``pause``/``end`` while playing closes it at ``at``, except before a scrub: a ``pause``
+   whose ``at`` equals (within 1 s) the ``to`` of the seek right after it (within
+   ``scrub_window``) closes at that seek's ``from``. A seek while playing closes at ``from``
+   and reopens at ``to``. A ``play``/``resume`` while playing whose ``at`` agrees with the
+   previous event's position plus the wall time since (see 5.), and a ``pause``/``end`` while
+   paused at or behind the position the player was left at, change nothing and are counted
+   as redundant. Otherwise they are evidence of a lost event: a ``play``/``resume`` at an
+   unexpected ``at`` closes the segment at that ``at`` and reopens there (the pause was
+   lost); a ``pause``/``end`` while paused that is ahead of where the player was left (by no
+   more than the clock allows) adds the segment in between, estimated (the play was lost).
+5. **Wall clock.** A closing position is kept only if it is ``>= start`` and within
+   ``[start + W * min_rate - tolerance, start + W * max_rate + tolerance]``, where ``W`` is
+   the wall time elapsed since the segment opened; otherwise (hidden in-play seeks, broken
+   ``from`` such as ``seek.forward 17 -> 17`` or ``0 -> target``) the end is ``start + W *
+   rate`` and the segment is ``estimated``. ``rate`` is the playback's own: media over wall
+   time of its trusted segments once they span 10 s of wall time, rounded to a quarter
+   (players offer rates in quarter steps; this also absorbs integer rounding) and clipped to
+   ``[max(min_rate, 0.25), max_rate]``; else 1.
+6. **Open at the end.** A segment still open when its playback ends (the session stops,
+   or a new ``ready`` arrives) is closed at the session's ``ended_at`` when ``sessions`` is
+   given (for the session's last playback), else by ``open_end``: ``"cap"`` closes it
+   ``open_cap`` seconds after the playback's last event (never after the next ``ready``),
+   ``"drop"`` drops it. Either way the end is ``start + elapsed * rate`` and estimated.
+7. **Clean up.** Positions are clamped to ``[0, duration]``; segments starting at or past
+   the duration, or shorter than ``min_length``, are dropped; segments of one playback that
+   touch (``|next start - previous end| <= merge_gap``) are merged, so that a pause/resume
+   does not count a second pass.
+
+Nothing is dropped silently: ``result.attrs`` holds
+
+* ``"events"``: rows in; ``"events_used"``: rows that entered the state machine;
+  ``"dropped_events"``: the rest (``events == events_used + dropped_events``);
+* ``"dropped"``: reason -> count, for events (``missing_session``, ``missing_type``,
+  ``missing_time``, ``bad_position``, ``duplicate``, ``redundant_open``,
+  ``redundant_close``) and for segments (``open_at_end``, ``past_duration``,
+  ``short``); every reason is present, with 0 when nothing was dropped for it;
+* ``"seek_from_missing"``: seeks kept without a usable ``from``;
+* ``"segments_raw"``: segments before clean-up; ``"dropped_segments"``; ``"merged"``: segments
+  absorbed into their predecessor (``segments_raw == len(result) + dropped_segments +
+  merged``);
+* ``"estimated"``: rows of the result with ``estimated=True``; ``"open_at_end"``: segments
+  that were still open at the end of their playback (``"closed_by_session"`` of them closed at
+  the session's ``ended_at``); ``"inferred"``: segments added for a lost play/resume;
+* ``"sessions"``, ``"playbacks"``: counted over the events used; ``"unclamped_sessions"``:
+  sessions with events but no known duration;
+* ``"options"``: the options used.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import _schema
 
 __all__ = ["segments"]
 
+_NS = 1_000_000_000
+_NAT = np.iinfo(np.int64).min
 
-def segments(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError("segments is not written yet")
+# Event type codes follow _schema.EVENT_TYPES: ready, play, pause, resume, seek.forward,
+# seek.backward, end.
+_READY, _PLAY, _PAUSE, _RESUME, _SEEK_FWD, _SEEK_BWD, _END = range(7)
+# Internal kinds, numbered in their within-a-second order: closing, seeking, ready, opening.
+_CLOSE, _SEEK, _READYK, _OPEN = 0, 1, 2, 3
+_KIND = np.array([_READYK, _OPEN, _CLOSE, _OPEN, _SEEK, _SEEK, _CLOSE], dtype=np.int8)
+# A pause at the scrub target and the seek's ``to`` agree within integer rounding.
+_SCRUB_MATCH = 1.0
+# A playback's own rate is trusted once its trusted segments add up to this much wall time;
+# it is never taken below this floor (a stalled player is not a slow one).
+_RATE_MIN_WALL = 10.0
+_RATE_FLOOR = 0.25
+
+_EVENT_REASONS = (
+    "missing_session",
+    "missing_type",
+    "missing_time",
+    "bad_position",
+    "duplicate",
+    "redundant_open",
+    "redundant_close",
+)
+_SEGMENT_REASONS = ("open_at_end", "past_duration", "short")
+
+
+def segments(
+    events: pd.DataFrame,
+    *,
+    duration: float | pd.Series | Mapping[str, float] | None = None,
+    sessions: pd.DataFrame | None = None,
+    max_rate: float = 2.0,
+    min_rate: float = 0.5,
+    tolerance: float = 2.0,
+    min_length: float = 0.25,
+    merge_gap: float = 1.0,
+    scrub_window: float = 2.0,
+    open_end: Literal["cap", "drop"] = "cap",
+    open_cap: float = 5.0,
+) -> pd.DataFrame:
+    """Reconstruct the watched segments of every session from its player events.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Player events with the columns of ``api.events`` / ``avi.read_events``
+        (``session_id, type, at, seek_from, seek_to, emitted_at``). Any dtypes that convert
+        cleanly are accepted (strings, numbers, naive timestamps taken as UTC). An extra
+        ``video_id`` or ``live_stream_id`` column is carried to the result.
+    duration : float, pandas.Series or mapping, optional
+        Media duration in seconds, to clamp positions: one number for every session, or
+        values indexed by ``session_id`` or by ``video_id`` (the index name decides, else
+        whichever ids the index matches more of; ties go to videos when they are known).
+        Sessions it does not cover, and every session when it is None, get the largest
+        ``at`` of an ``end`` event of their video (of their session when the video is
+        unknown); with no ``end`` event either, positions are not clamped (counted in
+        ``attrs["unclamped_sessions"]``).
+    sessions : pandas.DataFrame, optional
+        Sessions with ``session_id`` and ``ended_at`` (``api.video_sessions``): a segment
+        still open at the end of a session's last playback is closed at ``ended_at``. Its
+        ``video_id`` / ``live_stream_id`` columns are carried to the result.
+    max_rate : float, default 2.0
+        Fastest playback rate believed: a segment cannot cover more media than
+        ``wall time * max_rate + tolerance``.
+    min_rate : float, default 0.5
+        Slowest average rate believed while playing: a segment open for ``W`` seconds that
+        covers less than ``W * min_rate - tolerance`` media seconds (a ``from`` of 0, a
+        hidden seek back) gets its end from the clock. 0 turns this check off.
+    tolerance : float, default 2.0
+        Seconds of slack in that check, for integer ``at`` and one-second ``emitted_at``.
+    min_length : float, default 0.25
+        Segments shorter than this (media seconds, after clamping) are dropped (edX's rule).
+    merge_gap : float, default 1.0
+        Consecutive segments of one playback whose start is within this of the previous
+        end are merged into one.
+    scrub_window : float, default 2.0
+        Seconds within which a seek pairs with the pause before it and the play/resume
+        after it.
+    open_end : {"cap", "drop"}, default "cap"
+        What to do with a segment still open at the end of its playback when the session's
+        ``ended_at`` does not apply: close it ``open_cap`` seconds after the playback's last
+        event (estimated), or drop it.
+    open_cap : float, default 5.0
+        Seconds of watching assumed after the last event of a playback left playing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``session_id, playback, start, end, started_at, ended_at, estimated``
+        (``_schema.SEGMENT_COLUMNS``), then ``video_id`` / ``live_stream_id`` when known;
+        grouped by session (in order of first appearance in ``events``), then in time order.
+        ``attrs`` counts what was dropped and why (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        When ``events`` lacks a column or a column holds values of the wrong type, or an
+        option is out of range.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import apivideo_insights as avi
+    >>> ev = pd.DataFrame({
+    ...     "session_id": "s1",
+    ...     "type": ["ready", "play", "pause", "resume", "seek.forward", "end"],
+    ...     "at": [0, 0, 7, 21, None, 30],
+    ...     "seek_from": [None, None, None, None, 7, None],
+    ...     "seek_to": [None, None, None, None, 21, None],
+    ...     "emitted_at": pd.to_datetime(["2021-09-15 21:35:50", "2021-09-15 21:35:57",
+    ...         "2021-09-15 21:36:05", "2021-09-15 21:36:19", "2021-09-15 21:36:19",
+    ...         "2021-09-15 21:36:28"], utc=True),
+    ... })
+    >>> avi.segments(ev)[["session_id", "start", "end", "estimated"]]
+      session_id  start   end  estimated
+    0         s1    0.0   7.0      False
+    1         s1   21.0  30.0      False
+    """
+    _check_options(
+        max_rate, min_rate, tolerance, min_length, merge_gap, scrub_window, open_end, open_cap
+    )
+    ev = _validate_events(events)
+    sess_cat = ev["session_id"].cat.categories
+    ncat = len(sess_cat)
+    n_in = len(ev)
+
+    codes = ev["session_id"].cat.codes.to_numpy()
+    type_codes = _type_codes(ev["type"])
+    t = ev["emitted_at"].array.asi8 if n_in else np.empty(0, np.int64)
+    at = ev["at"].to_numpy(dtype=np.float32, na_value=np.nan)
+    fr = ev["seek_from"].to_numpy(dtype=np.float32, na_value=np.nan)
+    to = ev["seek_to"].to_numpy(dtype=np.float32, na_value=np.nan)
+
+    dropped = dict.fromkeys(_EVENT_REASONS + _SEGMENT_REASONS, 0)
+
+    # 1. Validity: counted in a fixed order so that each row has exactly one reason.
+    bad_sess = codes < 0
+    bad_type = ~bad_sess & (type_codes < 0)
+    bad_time = ~bad_sess & ~bad_type & (t == _NAT)
+    ok = ~(bad_sess | bad_type | bad_time)
+    kind_all = _KIND[np.maximum(type_codes, 0)]
+    is_seek_all = kind_all == _SEEK
+    pos = np.where(is_seek_all, to, at)
+    needs_pos = kind_all != _READYK
+    bad_pos = ok & needs_pos & ~(np.isfinite(pos) & (pos >= 0))
+    ok &= ~bad_pos
+    bad_from = is_seek_all & ~(np.isfinite(fr) & (fr >= 0))
+    dropped["missing_session"] = int(bad_sess.sum())
+    dropped["missing_type"] = int(bad_type.sum())
+    dropped["missing_time"] = int(bad_time.sum())
+    dropped["bad_position"] = int(bad_pos.sum())
+    seek_from_missing = int((ok & bad_from).sum())
+    fr = np.where(bad_from, np.float32(np.nan), fr)
+    del bad_sess, bad_type, bad_time, bad_pos, bad_from, needs_pos, pos, is_seek_all
+
+    # 2. Order: one stable sort of a packed (session, time, kind) key.
+    sess_rank = _appearance_rank(codes, ncat)
+    if ok.all():
+        order = _sort_order(sess_rank, codes, t, kind_all)
+    else:
+        rows = np.flatnonzero(ok)
+        order = rows[_sort_order(sess_rank, codes[rows], t[rows], kind_all[rows])]
+        del rows
+    del ok, kind_all
+    s = codes[order].astype(np.int32)
+    ty = type_codes[order]
+    tt = t[order]
+    a = at[order]
+    f = fr[order]
+    g = to[order]
+
+    # Consecutive exact duplicates (NaN equal to NaN).
+    if len(s) > 1:
+        dup = np.zeros(len(s), dtype=bool)
+        dup[1:] = (
+            (s[1:] == s[:-1])
+            & (ty[1:] == ty[:-1])
+            & (tt[1:] == tt[:-1])
+            & _same(a[1:], a[:-1])
+            & _same(f[1:], f[:-1])
+            & _same(g[1:], g[:-1])
+        )
+        ndup = int(dup.sum())
+        if ndup:
+            keep = ~dup
+            order, s, ty, tt, a, f, g = (x[keep] for x in (order, s, ty, tt, a, f, g))
+        dropped["duplicate"] = ndup
+
+    seg = _reconstruct(
+        s, ty, tt, a, f, g,
+        max_rate=max_rate, min_rate=min_rate, tolerance=tolerance, scrub_window=scrub_window,
+    )  # fmt: skip
+    dropped["redundant_open"] = seg.redundant_open
+    dropped["redundant_close"] = seg.redundant_close
+
+    # Per-session facts (indexed by session code): ids, ended_at, duration.
+    ids = _session_ids(ev, sessions, sess_cat, order, s)
+    ended_by_code = _session_ended(sessions, sess_cat)
+    dur_by_code = _durations(duration, sess_cat, ids, s, ty, a)
+
+    out = _finish(
+        seg,
+        ended_by_code=ended_by_code,
+        dur_by_code=dur_by_code,
+        min_length=min_length,
+        merge_gap=merge_gap,
+        open_end=open_end,
+        open_cap=open_cap,
+        dropped=dropped,
+    )
+
+    frame = pd.DataFrame(
+        {
+            "session_id": pd.Categorical.from_codes(out["s"], dtype=ev["session_id"].dtype),
+            "playback": out["playback"],
+            "start": out["start"],
+            "end": out["end"],
+            "started_at": pd.DatetimeIndex(out["started_at"].view("M8[ns]"), tz="UTC"),
+            "ended_at": pd.DatetimeIndex(out["ended_at"].view("M8[ns]"), tz="UTC"),
+            "estimated": out["estimated"],
+        }
+    )
+    for name, values in ids.items():
+        frame[name] = _schema.to_str(pd.Series(values, copy=False)).to_numpy()[out["s"]]
+        frame[name] = _schema.to_str(frame[name])
+
+    used = len(s) - seg.redundant_open - seg.redundant_close
+    n_sess_used = int(np.count_nonzero(np.diff(s, prepend=-1))) if len(s) else 0
+    dropped_events = sum(dropped[r] for r in _EVENT_REASONS)
+    dropped_segments = sum(dropped[r] for r in _SEGMENT_REASONS)
+    seen = np.zeros(ncat, dtype=bool)
+    seen[s] = True
+    frame.attrs = {
+        "events": n_in,
+        "events_used": int(used),
+        "dropped_events": int(dropped_events),
+        "dropped": {k: int(v) for k, v in dropped.items()},
+        "seek_from_missing": seek_from_missing,
+        "segments_raw": int(out["raw"]),
+        "dropped_segments": int(dropped_segments),
+        "merged": int(out["merged"]),
+        "estimated": int(out["estimated"].sum()),
+        "open_at_end": int(out["open_at_end"]),
+        "closed_by_session": int(out["closed_by_session"]),
+        "inferred": int(seg.inferred),
+        "sessions": n_sess_used,
+        "playbacks": int(seg.n_playbacks),
+        "unclamped_sessions": int(np.count_nonzero(seen & np.isnan(dur_by_code))),
+        "options": {
+            "max_rate": max_rate,
+            "min_rate": min_rate,
+            "tolerance": tolerance,
+            "min_length": min_length,
+            "merge_gap": merge_gap,
+            "scrub_window": scrub_window,
+            "open_end": open_end,
+            "open_cap": open_cap,
+        },
+    }
+    return frame
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+
+
+def _check_options(
+    max_rate: float,
+    min_rate: float,
+    tolerance: float,
+    min_length: float,
+    merge_gap: float,
+    scrub_window: float,
+    open_end: str,
+    open_cap: float,
+) -> None:
+    for name, value in (
+        ("max_rate", max_rate),
+        ("min_rate", min_rate),
+        ("tolerance", tolerance),
+        ("min_length", min_length),
+        ("merge_gap", merge_gap),
+        ("scrub_window", scrub_window),
+        ("open_cap", open_cap),
+    ):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, not {value!r}")
+    if max_rate <= 0:
+        raise ValueError(f"max_rate must be > 0 (a playback rate such as 2.0), not {max_rate!r}")
+    if min_rate > max_rate:
+        raise ValueError(f"min_rate ({min_rate}) must not exceed max_rate ({max_rate})")
+    if open_end not in ("cap", "drop"):
+        raise ValueError(f'open_end must be "cap" or "drop", not {open_end!r}')
+
+
+def _validate_events(events: Any) -> pd.DataFrame:
+    if not isinstance(events, pd.DataFrame):
+        raise TypeError(
+            f"events must be a pandas DataFrame (from api.events or avi.read_events), "
+            f"not {type(events).__name__}"
+        )
+    missing = [c for c in _schema.EVENT_COLUMNS if c not in events.columns]
+    if missing:
+        raise ValueError(
+            f"events is missing column {missing[0]!r}; segments needs the columns "
+            f"{list(_schema.EVENT_COLUMNS)} (as returned by api.events or avi.read_events)"
+        )
+    for name in ("at", "seek_from", "seek_to"):
+        dtype = events[name].dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+            raise ValueError(f"events column {name!r} must hold media positions in seconds")
+    if not (
+        pd.api.types.is_datetime64_any_dtype(events["emitted_at"].dtype)
+        or pd.api.types.is_numeric_dtype(events["emitted_at"].dtype)
+        or events["emitted_at"].dtype == object
+        or pd.api.types.is_string_dtype(events["emitted_at"].dtype)
+    ):
+        raise ValueError("events column 'emitted_at' must hold timestamps")
+    if _conforms(events):
+        # Already in the events schema: read it in place (a copy costs ~30 bytes an event).
+        ev = events
+    else:
+        try:
+            ev = _schema.conform(events, _schema.EVENT_COLUMNS)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"events could not be read as player events: {exc}") from exc
+    # conform keeps whatever categories the column has: check them against the contract.
+    type_col = ev["type"]
+    if isinstance(type_col.dtype, pd.CategoricalDtype):
+        unknown = [c for c in type_col.cat.categories if c not in _schema.EVENT_TYPES]
+        if unknown:
+            raise ValueError(
+                f"events column 'type' has unknown event types {unknown[:5]}; expected "
+                f"{list(_schema.EVENT_TYPES)}"
+            )
+    for name in ("type", "at", "seek_from", "seek_to", "emitted_at"):
+        if ev is events:
+            break  # nothing was converted, so nothing was lost
+        before = int(events[name].notna().sum())
+        after = int(ev[name].notna().sum())
+        if after < before:
+            bad = events[name][events[name].notna() & ev[name].isna()]
+            what = "event types" if name == "type" else "values"
+            expect = (
+                f"expected one of {list(_schema.EVENT_TYPES)}"
+                if name == "type"
+                else "expected timestamps"
+                if name == "emitted_at"
+                else "expected numbers of seconds"
+            )
+            raise ValueError(
+                f"events column {name!r} has {len(bad)} unreadable {what} "
+                f"(e.g. {bad.iloc[0]!r}); {expect}"
+            )
+    return ev
+
+
+def _conforms(events: pd.DataFrame) -> bool:
+    dtypes = events.dtypes
+    return (
+        isinstance(dtypes["session_id"], pd.CategoricalDtype)
+        and isinstance(dtypes["type"], pd.CategoricalDtype)
+        and all(dtypes[c] in (np.float32, np.float64) for c in ("at", "seek_from", "seek_to"))
+        and str(dtypes["emitted_at"]) == _schema.DATETIME
+    )
+
+
+def _type_codes(col: pd.Series) -> np.ndarray:
+    """Codes into ``_schema.EVENT_TYPES`` (-1 for missing), whatever the category order."""
+    cats = list(col.cat.categories)
+    lookup = np.array([_schema.EVENT_TYPES.index(c) for c in cats] + [-1], dtype=np.int8)
+    return lookup[col.cat.codes.to_numpy()]
+
+
+def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (x == y) | (np.isnan(x) & np.isnan(y))
+
+
+# --------------------------------------------------------------------------------------
+# Ordering
+
+
+def _appearance_rank(codes: np.ndarray, ncat: int) -> np.ndarray:
+    """Rank of each session code by its first row in ``codes`` (fast when grouped)."""
+    rank = np.zeros(ncat, dtype=np.int64)
+    if not len(codes) or not ncat:
+        return rank
+    starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    heads = codes[np.concatenate(([0], starts))]
+    heads = heads[heads >= 0]
+    if len(heads) and np.bincount(heads, minlength=ncat).max() > 1:
+        heads = pd.unique(codes)
+        heads = heads[heads >= 0]
+    rank[heads] = np.arange(len(heads))
+    return rank
+
+
+def _sort_order(
+    sess_rank: np.ndarray, codes: np.ndarray, t: np.ndarray, kind: np.ndarray
+) -> np.ndarray:
+    """Stable order by (session rank, time, kind), from one packed int64 key when it fits.
+
+    Events usually arrive grouped by session and nearly in time order, so the stable
+    (run-aware) sort of the packed key costs little more than reading it.
+    """
+    n = len(t)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    tmin = int(t.min())
+    span = int(t.max()) - tmin
+    key = t - tmin
+    # API timestamps are whole seconds: pack them in seconds so that the key fits.
+    for unit in (_NS, 1_000_000, 1_000):
+        if not np.any(key % unit):
+            key //= unit
+            span //= unit
+            break
+    nsess = int(sess_rank.max()) + 1 if len(sess_rank) else 1
+    if nsess * (span + 1) * 4 < 2**62:
+        srank = sess_rank[codes]
+        srank *= span + 1
+        key += srank
+        del srank
+        key *= 4
+        key += kind
+        return np.argsort(key, kind="stable")
+    return np.lexsort((kind, key, sess_rank[codes]))
+
+
+# --------------------------------------------------------------------------------------
+# The state machine, over whole columns
+
+
+class _Raw:
+    """Raw segments, one per opening, in event order (before clamping and merging)."""
+
+    s: np.ndarray  # session code
+    pb: np.ndarray  # global playback id
+    playback: np.ndarray  # playback number within its session
+    start: np.ndarray
+    end: np.ndarray  # NaN while open at the end of the playback
+    t_open: np.ndarray
+    t_close: np.ndarray  # for open ones: time of the playback's last event
+    t_next: np.ndarray  # for open ones: time of the next playback's ready, else NaT
+    last_pb: np.ndarray  # for open ones: is it the session's last playback
+    estimated: np.ndarray
+    is_open: np.ndarray
+    rate: np.ndarray  # the playback's observed rate (1 when unknown)
+    inferred: int  # segments inferred from a pause/end while paused
+    redundant_open: int
+    redundant_close: int
+    n_playbacks: int
+
+
+def _reconstruct(
+    s: np.ndarray,
+    ty: np.ndarray,
+    t: np.ndarray,
+    at: np.ndarray,
+    fr: np.ndarray,
+    to: np.ndarray,
+    *,
+    max_rate: float,
+    min_rate: float,
+    tolerance: float,
+    scrub_window: float,
+) -> _Raw:
+    m = len(s)
+    raw = _Raw()
+    kind = _KIND[np.maximum(ty, 0)]
+    first = np.ones(m, dtype=bool)
+    first[1:] = s[1:] != s[:-1]
+    is_ready = kind == _READYK
+    pb_start = first | is_ready
+    del is_ready
+    # int32 indices and counters: half the memory of int64 (m < 2**31 events).
+    pb = np.cumsum(pb_start, dtype=np.int32)
+    pb -= 1
+    sess_heads = np.flatnonzero(first)
+
+    is_open_ev = kind == _OPEN
+    is_close_ev = kind == _CLOSE
+    is_seek = kind == _SEEK
+    # State after each event = last open/close event of the playback (closed at its start).
+    last = np.arange(m, dtype=np.int32)
+    last[~(is_open_ev | is_close_ev | pb_start)] = 0
+    np.maximum.accumulate(last, out=last)
+    playing = np.zeros(m, dtype=bool)  # state before each event
+    playing[1:] = is_open_ev[last[:-1]]
+    playing[pb_start] = False
+    del last
+
+    eff_open = is_open_ev & ~playing
+    eff_close = is_close_ev & playing
+    seek_open = is_seek & playing
+    window = round(scrub_window * _NS)
+
+    # A play/resume while playing is a repeat, unless its ``at`` contradicts the position
+    # the previous event gave, plus the wall time since (the pause in between was lost or
+    # listed after it): then it closes the segment at ``at`` and reopens there.
+    rj = np.flatnonzero(is_open_ev & playing)
+    pj = rj - 1  # never -1: a playback starts closed
+    pp = np.maximum(pj - 1, 0)
+    prev_paired = eff_open[pj] & ~pb_start[pj] & is_seek[pp] & (t[pj] - t[pp] <= window)
+    p_prev = np.where(is_seek[pj] | prev_paired, to[np.where(is_seek[pj], pj, pp)], at[pj]).astype(
+        np.float64
+    )
+    w_prev = (t[rj] - t[pj]) / _NS
+    a_r = at[rj].astype(np.float64)
+    consistent = (a_r >= p_prev + w_prev * min_rate - tolerance) & (
+        a_r <= p_prev + w_prev * max_rate + tolerance
+    )
+    reanchor = np.zeros(m, dtype=bool)
+    reanchor[rj[~consistent]] = True
+
+    raw.redundant_open = int(np.count_nonzero(consistent))
+    raw.n_playbacks = int(pb[-1] + 1) if m else 0
+
+    bidx = np.flatnonzero(eff_open | eff_close | seek_open | reanchor)
+    opener_b = ~eff_close[bidx]
+    pb_b = pb[bidx]
+    has_closer = np.zeros(len(bidx), dtype=bool)
+    has_closer[:-1] = opener_b[:-1] & (pb_b[1:] == pb_b[:-1])
+    oi = bidx[opener_b]  # opening events
+    closed = has_closer[opener_b]
+    ci = np.zeros(len(oi), dtype=np.int64)
+    ci[closed] = bidx[np.flatnonzero(opener_b & has_closer) + 1]
+
+    # Opening position: the seek's ``to`` for a seek, or a seek just before a play/resume.
+    prev = np.maximum(oi - 1, 0)
+    paired_open = eff_open[oi] & ~pb_start[oi] & is_seek[prev] & (t[oi] - t[prev] <= window)
+    start = np.where(seek_open[oi] | paired_open, to[np.where(seek_open[oi], oi, prev)], at[oi])
+    start = start.astype(np.float64)
+
+    # Closing position: ``at``; ``from`` for a seek or for a pause before a scrub.
+    cc = ci[closed]
+    nxt = np.minimum(cc + 1, m - 1)
+    a_cc = at[cc].astype(np.float64)
+    scrub = (
+        (ty[cc] == _PAUSE)
+        & (cc + 1 < m)
+        & ~pb_start[nxt]
+        & is_seek[nxt]
+        & (np.abs(to[nxt].astype(np.float64) - a_cc) <= _SCRUB_MATCH)
+        & (t[nxt] - t[cc] <= window)
+    )
+    cand = np.where(seek_open[cc], fr[cc], np.where(scrub, fr[nxt], at[cc])).astype(np.float64)
+    s0 = start[closed]
+    wall = (t[cc] - t[oi[closed]]) / _NS
+    good = (
+        np.isfinite(cand)
+        & (cand >= s0)
+        & (cand <= s0 + wall * max_rate + tolerance)
+        # A repeat play/resume says the player sat paused at ``at``: no slowest rate.
+        & ((cand >= s0 + wall * min_rate - tolerance) | reanchor[cc])
+    )
+    # The viewer's rate, from the playback's trusted segments, for the clock's estimates.
+    pb_c = pb[oi[closed]]
+    n_pb = int(pb[-1] + 1) if m else 0
+    media_sum = np.bincount(pb_c, weights=np.where(good, cand - s0, 0.0), minlength=n_pb)
+    wall_sum = np.bincount(pb_c, weights=np.where(good, wall, 0.0), minlength=n_pb)
+    lo = min(max(min_rate, _RATE_FLOOR), max_rate)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_pb = np.where(
+            wall_sum >= _RATE_MIN_WALL,
+            np.clip(np.round(media_sum / wall_sum * 4) / 4, lo, max_rate),
+            1.0,
+        )
+    rate = rate_pb[pb[oi]]
+    end = np.full(len(oi), np.nan)
+    end[closed] = np.where(good, cand, s0 + wall * rate[closed])
+    est = np.zeros(len(oi), dtype=bool)
+    est[closed] = ~good
+    del cand, s0, wall, good, pb_c, media_sum, wall_sum, scrub, a_cc, nxt, ci, prev
+    del paired_open, eff_open, eff_close, seek_open, reanchor, bidx, opener_b, pb_b
+
+    # Open at the end: the playback's last event and the next playback's ready bound it.
+    opened = ~closed
+    po = oi[opened]
+    pb_last = np.flatnonzero(np.append(pb_start[1:], True))  # last event of each playback
+    lastev = pb_last[pb[po]]
+    t_close = np.zeros(len(oi), dtype=np.int64)
+    t_close[closed] = t[cc]
+    t_close[opened] = t[lastev]
+    following = np.minimum(lastev + 1, m - 1)
+    has_next = (lastev + 1 < m) & ~first[following]
+    t_next = np.full(len(oi), _NAT, dtype=np.int64)
+    t_next[opened] = np.where(has_next, t[following], _NAT)
+    last_pb = np.zeros(len(oi), dtype=bool)
+    last_pb[opened] = ~has_next
+    est[opened] = True
+
+    # A pause/end while paused at a position ahead of where the player was left (after a
+    # ready, a close or a seek), within what the clock allows, means the play/resume in
+    # between was lost: that stretch was watched (start time estimated at the rate).
+    rc = np.flatnonzero(is_close_ev & ~playing & ~pb_start)
+    pv = rc - 1
+    nx = np.minimum(rc + 1, m - 1)
+    a_rc = at[rc].astype(np.float64)
+    scrub_rc = (
+        (ty[rc] == _PAUSE)
+        & (rc + 1 < m)
+        & ~pb_start[nx]
+        & is_seek[nx]
+        & (np.abs(to[nx].astype(np.float64) - a_rc) <= _SCRUB_MATCH)
+        & (t[nx] - t[rc] <= window)
+    )
+    reached = np.where(scrub_rc, fr[nx], a_rc).astype(np.float64)
+    left = np.where(is_seek[pv], to[pv], at[pv]).astype(np.float64)
+    left = np.where((kind[pv] == _READYK) & ~np.isfinite(left), 0.0, left)
+    gap = reached - left
+    with np.errstate(invalid="ignore"):
+        hidden = (gap > 0) & (gap <= (t[rc] - t[pv]) / _NS * max_rate + tolerance)
+    hi = rc[hidden]
+    raw.redundant_close = int(len(rc) - len(hi)) + int(np.count_nonzero(is_close_ev & pb_start))
+    h_rate = rate_pb[pb[hi]]
+    h_start = left[hidden]
+    h_end = reached[hidden]
+    del pv, nx, a_rc, scrub_rc, reached, left, gap, hidden, rc
+    h_open = t[hi] - np.round((h_end - h_start) / h_rate * _NS).astype(np.int64)
+
+    # Playback number within the session: playbacks since the session's first one.
+    sess_no = np.cumsum(first, dtype=np.int32)
+    head_pb = pb[sess_heads]
+    n_h = len(hi)
+    if n_h:
+        both = np.concatenate([oi, hi])
+        order = np.argsort(both, kind="stable")
+        both = both[order]
+    else:
+        both = oi
+
+    def cat(x: np.ndarray, y: Any) -> np.ndarray:
+        if not n_h:
+            return x
+        return np.concatenate([x, np.broadcast_to(y, n_h)])[order]
+
+    # Fields are moved into ``raw`` one by one, each local freed at once (memory).
+    raw.s = s[both]
+    raw.pb = pb[both]
+    raw.playback = (raw.pb - head_pb[sess_no[both] - 1]).astype(np.int64)
+    del sess_no, head_pb
+    raw.start = cat(start, h_start)
+    del start
+    raw.end = cat(end, h_end)
+    del end
+    raw.t_open = cat(t[oi], h_open)
+    raw.t_close = cat(t_close, t[hi])
+    del t_close
+    raw.t_next = cat(t_next, _NAT)
+    del t_next
+    raw.last_pb = cat(last_pb, False)
+    raw.estimated = cat(est, True)
+    raw.is_open = cat(opened, False)
+    raw.rate = cat(rate, h_rate)
+    raw.inferred = n_h
+    return raw
+
+
+def _finish(
+    raw: _Raw,
+    *,
+    ended_by_code: np.ndarray,
+    dur_by_code: np.ndarray,
+    min_length: float,
+    merge_gap: float,
+    open_end: str,
+    open_cap: float,
+    dropped: dict[str, int],
+) -> dict[str, Any]:
+    n = len(raw.s)
+    start = raw.start
+    end = raw.end.copy()
+    t_end = raw.t_close.copy()
+    keep = np.ones(n, dtype=bool)
+
+    # Segments left open: the session's end, else the policy; the end comes from the clock.
+    op = raw.is_open
+    ended = ended_by_code[raw.s]
+    by_session = op & raw.last_pb & (ended != _NAT)
+    cap_ns = round(open_cap * _NS)
+    capped = raw.t_close + cap_ns
+    capped = np.where(raw.t_next != _NAT, np.minimum(capped, raw.t_next), capped)
+    policy = op & ~by_session
+    bound = np.where(by_session, np.maximum(ended, raw.t_close), capped)
+    if open_end == "drop":
+        keep &= ~policy
+        dropped["open_at_end"] = int(np.count_nonzero(policy))
+    end = np.where(op, start + (bound - raw.t_open) / _NS * raw.rate, end)
+
+    # Clamp to the duration.
+    dur = dur_by_code[raw.s]
+    known = ~np.isnan(dur)
+    start_c = np.where(known, np.minimum(start, dur), start)
+    end_c = np.where(known, np.minimum(end, dur), end)
+    past = keep & known & (start >= dur)
+    keep &= ~past
+    short = keep & ~((end_c - start_c >= min_length) & (end_c > start_c))
+    keep &= ~short
+    dropped["past_duration"] = int(np.count_nonzero(past))
+    dropped["short"] = int(np.count_nonzero(short))
+    # An open segment ends when its estimated end is reached, at the playback's rate.
+    t_end = np.where(
+        op, raw.t_open + np.round((end_c - start_c) / raw.rate * _NS).astype(np.int64), t_end
+    )
+
+    k = np.flatnonzero(keep)
+    s_k, pb_k, st, en = raw.s[k], raw.pb[k], start_c[k], end_c[k]
+    new = np.ones(len(k), dtype=bool)
+    new[1:] = (pb_k[1:] != pb_k[:-1]) | (np.abs(st[1:] - en[:-1]) > merge_gap)
+    heads = np.flatnonzero(new)
+    out: dict[str, Any] = {
+        "raw": n,
+        "merged": len(k) - len(heads),
+        "open_at_end": int(np.count_nonzero(op)),
+        "closed_by_session": int(np.count_nonzero(by_session)),
+    }
+    if len(k):
+        out["s"] = s_k[heads]
+        out["playback"] = raw.playback[k][heads].astype(np.int64)
+        out["start"] = st[heads]
+        out["end"] = np.maximum.reduceat(en, heads)
+        out["started_at"] = raw.t_open[k][heads]
+        out["ended_at"] = np.maximum.reduceat(t_end[k], heads)
+        out["estimated"] = np.add.reduceat(raw.estimated[k].astype(np.int64), heads) > 0
+    else:
+        out["s"] = np.empty(0, dtype=np.int64)
+        out["playback"] = np.empty(0, dtype=np.int64)
+        out["start"] = np.empty(0)
+        out["end"] = np.empty(0)
+        out["started_at"] = np.empty(0, dtype=np.int64)
+        out["ended_at"] = np.empty(0, dtype=np.int64)
+        out["estimated"] = np.empty(0, dtype=bool)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Per-session facts
+
+
+def _session_ids(
+    ev: pd.DataFrame,
+    sessions: pd.DataFrame | None,
+    cats: pd.Index,
+    order: np.ndarray,
+    s: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """``video_id`` / ``live_stream_id`` per session code (object arrays, None unknown)."""
+    ids: dict[str, np.ndarray] = {}
+    heads = np.flatnonzero(np.diff(s, prepend=-1)) if len(s) else np.empty(0, np.int64)
+    for name in ("video_id", "live_stream_id"):
+        values = np.full(len(cats), None, dtype=object)
+        found = False
+        if sessions is not None and name in sessions.columns:
+            found = True
+            codes = _codes_for(sessions["session_id"], cats)
+            col = _schema.to_str(sessions[name]).astype(object).to_numpy()
+            hit = (codes >= 0) & pd.notna(col)
+            values[codes[hit]] = col[hit]
+        if name in ev.columns:
+            found = True
+            col = ev[name].to_numpy(dtype=object)[order[heads]]
+            have = pd.notna(col)
+            values[s[heads][have]] = col[have]
+        if found:
+            ids[name] = values
+    return ids
+
+
+def _codes_for(ids: pd.Series, cats: pd.Index) -> np.ndarray:
+    """Codes of ``ids`` in the events' session categories (-1 where absent)."""
+    keys = pd.Index(cats.astype(str)) if len(cats) else pd.Index([], dtype=object)
+    return np.asarray(keys.get_indexer(_schema.to_str(ids).astype(object)), dtype=np.int64)
+
+
+def _session_ended(sessions: pd.DataFrame | None, cats: pd.Index) -> np.ndarray:
+    out = np.full(len(cats), _NAT, dtype=np.int64)
+    if sessions is None:
+        return out
+    if not isinstance(sessions, pd.DataFrame):
+        raise TypeError(
+            f"sessions must be a pandas DataFrame (from api.video_sessions), "
+            f"not {type(sessions).__name__}"
+        )
+    for name in ("session_id", "ended_at"):
+        if name not in sessions.columns:
+            raise ValueError(
+                f"sessions is missing column {name!r}; pass the frame of api.video_sessions "
+                "(or api.live_stream_sessions), or sessions=None"
+            )
+    ended = _schema.to_utc(sessions["ended_at"])
+    if int(ended.notna().sum()) < int(sessions["ended_at"].notna().sum()):
+        raise ValueError("sessions column 'ended_at' has unreadable values; expected timestamps")
+    codes = _codes_for(sessions["session_id"], cats)
+    values = ended.array.asi8
+    hit = codes >= 0
+    np.maximum.at(out, codes[hit], values[hit])
+    return out
+
+
+def _durations(
+    duration: Any,
+    cats: pd.Index,
+    ids: dict[str, np.ndarray],
+    s: np.ndarray,
+    ty: np.ndarray,
+    at: np.ndarray,
+) -> np.ndarray:
+    """Duration per session code (NaN = unknown, no clamping)."""
+    ncat = len(cats)
+    video = ids.get("video_id")
+    vcodes, vids = (
+        pd.factorize(pd.Series(video, dtype=object)) if video is not None else (None, None)
+    )
+    given = np.full(ncat, np.nan)
+    if duration is not None:
+        if isinstance(duration, Mapping):
+            duration = pd.Series(dict(duration), dtype="float64")
+        if isinstance(duration, pd.Series):
+            given = _durations_from_series(duration, cats, vcodes, vids)
+        else:
+            if isinstance(duration, bool) or not isinstance(duration, int | float | np.number):
+                raise TypeError(
+                    "duration must be a number of seconds, a Series indexed by session_id or "
+                    f"video_id, or None; not {type(duration).__name__}"
+                )
+            if not np.isfinite(duration) or duration <= 0:
+                raise ValueError(f"duration must be a positive number of seconds, not {duration}")
+            given[:] = float(duration)
+    missing = np.isnan(given)
+    if not missing.any():
+        return given
+    # Inferred: the largest ``at`` of an ``end`` event per video (per session if unknown).
+    ends = ty == _END
+    if vcodes is not None and vids is not None:
+        group = np.where(vcodes >= 0, vcodes, len(vids) + np.arange(ncat))
+    else:
+        group = np.arange(ncat)
+    ngroup = int(group.max()) + 1 if ncat else 0
+    inferred = np.full(ngroup, -np.inf)
+    np.maximum.at(inferred, group[s[ends]], at[ends].astype(np.float64))
+    inferred[inferred <= 0] = np.nan
+    return np.where(missing, inferred[group] if ncat else given, given)
+
+
+def _durations_from_series(
+    duration: pd.Series, cats: pd.Index, vcodes: np.ndarray | None, vids: pd.Index | None
+) -> np.ndarray:
+    values = pd.to_numeric(duration, errors="coerce").astype("float64")
+    if (values <= 0).any():
+        raise ValueError("duration values must be positive numbers of seconds")
+    keys = _schema.to_str(pd.Series(duration.index, dtype=object)).astype(object)
+    by_session = _codes_for(pd.Series(keys), cats)
+    by = duration.index.name
+    if by not in ("session_id", "video_id"):
+        n_sess = int((by_session >= 0).sum())
+        n_vid = int(pd.Index(vids).isin(keys).sum()) if vids is not None else 0
+        # Matching nothing (e.g. durations of other videos) leaves positions unclamped,
+        # counted in attrs["unclamped_sessions"].
+        by = "session_id" if n_sess > n_vid or (n_sess == n_vid and vids is None) else "video_id"
+    out = np.full(len(cats), np.nan)
+    if by == "session_id":
+        hit = by_session >= 0
+        out[by_session[hit]] = values.to_numpy()[hit]
+        return out
+    if vcodes is None or vids is None:
+        raise ValueError(
+            "duration is indexed by video_id but neither events nor sessions carry a "
+            "video_id column; pass sessions=, or index duration by session_id"
+        )
+    per_video = pd.Series(values.to_numpy(), index=keys).groupby(level=0).last()
+    vdur = per_video.reindex(pd.Index(vids).astype(object)).to_numpy(dtype=np.float64)
+    return np.where(vcodes >= 0, vdur[np.maximum(vcodes, 0)] if len(vdur) else np.nan, np.nan)

@@ -1,0 +1,146 @@
+"""The report in headless Chromium: it loads nothing, runs nothing, and shows its charts.
+
+Drives Debian's ``/usr/bin/chromium`` through Playwright (never a downloaded browser).
+Skipped when Chromium or Playwright is missing, except in CI (``CI=true``), where that is
+a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_report import HOSTILE, NOW, hostile
+
+import apivideo_insights as avi
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("AVI_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _unavailable(f"no Chromium at {CHROMIUM} (install Debian's 'chromium' package)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Visit:
+    """A page opened on a file, with everything it logged, requested or popped up."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.console: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.failed: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page = self.page
+        page.on("console", lambda m: self.console.append((m.type, m.text)))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", lambda r: self.failed.append(r.url))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.url = path.resolve().as_uri()
+        page.goto(self.url, wait_until="load")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.fixture(scope="module")
+def report_path(tmp_path_factory) -> Path:
+    world = avi.sandbox.simulate(seed=11, now=NOW, videos=3, live_streams=1, sessions=400)
+    path = tmp_path_factory.mktemp("browser") / "report.html"
+    return avi.report(hostile(world), path, title=HOSTILE[1], dpi=70)
+
+
+def test_report_loads_nothing_and_runs_nothing(browser, report_path, tmp_path):
+    visit = Visit(browser, report_path)
+    try:
+        assert [m for m in visit.console if m[0] == "error"] == []
+        assert visit.errors == []
+        assert visit.failed == []
+        assert visit.dialogs == []
+        assert all(u == visit.url or u.startswith("data:") for u in visit.requests), visit.requests
+        assert visit.page.evaluate("window.__pwned") is None
+        # The hostile title is on the page as text.
+        assert visit.page.title() == HOSTILE[1]
+        assert visit.page.locator("h1").inner_text() == HOSTILE[1]
+        assert visit.page.locator("script").count() == 0
+    finally:
+        visit.close()
+
+
+def test_charts_render(browser, report_path, tmp_path):
+    visit = Visit(browser, report_path)
+    try:
+        images = visit.page.evaluate(
+            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        )
+        assert len(images) >= 8
+        assert all(done and w > 200 and h > 100 for done, w, h in images), images
+        shot = tmp_path / "report.png"
+        data = visit.page.screenshot(path=str(shot), full_page=True)
+        width, height = _png_size(data)
+        assert width == 1200 and height > 2000  # the whole report, not an empty page
+        # A blank page compresses to almost nothing; charts and tables do not.
+        assert len(data) > 150_000
+        first = visit.page.locator("figure img").first
+        box = first.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 150
+    finally:
+        visit.close()
+
+
+def test_the_checks_would_catch_an_unescaped_payload(browser, tmp_path):
+    """Negative control: the same payload, unescaped and without the CSP, does run."""
+    page = tmp_path / "unsafe.html"
+    page.write_text(
+        f"<!DOCTYPE html><title>x</title><h1>{HOSTILE[1]}</h1><p>{HOSTILE[0]}</p>",
+        encoding="utf-8",
+    )
+    visit = Visit(browser, page)
+    try:
+        assert visit.page.evaluate("window.__pwned") == 1
+        assert visit.dialogs  # alert(1) fired
+        assert any(not (u == visit.url or u.startswith("data:")) for u in visit.requests)
+    finally:
+        visit.close()
