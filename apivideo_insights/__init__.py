@@ -13,11 +13,12 @@ The local api.video-compatible server and its simulated world live in
 from __future__ import annotations
 
 from . import sandbox
+from ._dask import dask_aware
 from .chapters import chapter_engagement, read_chapters
 from .client import Client, connect
 from .concurrency import concurrency
 from .dashboard import dashboard
-from .engagement import engagement
+from .engagement import engagement as _engagement
 from .exceptions import (
     APIError,
     AuthError,
@@ -30,8 +31,15 @@ from .exceptions import (
 from .io import read_events
 from .plotting import plot_concurrency, plot_engagement, plot_heatmap, plot_retention
 from .report import report
-from .retention import heatmap, retention
-from .segments import segments
+from .retention import heatmap as _heatmap
+from .retention import retention as _retention
+from .segments import segments as _segments
+
+# The same names accept a dask DataFrame of events partitioned by session (see _dask.py).
+segments = dask_aware(_segments)
+retention = dask_aware(_retention)
+heatmap = dask_aware(_heatmap)
+engagement = dask_aware(_engagement)
 
 __version__ = "0.1.0"
 

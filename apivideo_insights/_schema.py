@@ -169,13 +169,17 @@ def _cast(s: pd.Series, dtype: Any) -> pd.Series:
         return to_utc(s)
     if isinstance(dtype, str) and dtype == STR:
         return to_str(s)
-    if isinstance(dtype, pd.CategoricalDtype) or dtype == "category":
-        if isinstance(s.dtype, pd.CategoricalDtype) and dtype == "category":
+    if isinstance(dtype, pd.CategoricalDtype):
+        # A fixed set of categories (event types): values outside it become missing, and
+        # callers that care (segments, read_events) count them.
+        if isinstance(s.dtype, pd.CategoricalDtype) and s.dtype == dtype:
             return s
-        if dtype == "category":
-            # Categories are strings; keep missing values missing.
-            return to_str(s).astype("category")
         return s.astype(object).astype(dtype)
+    if isinstance(dtype, str) and dtype == "category":
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            return s
+        # Categories are strings; keep missing values missing.
+        return to_str(s).astype("category")
     if dtype is object:
         return s.astype(object)
     if dtype == "bool":

@@ -1,0 +1,1 @@
+"""Benchmarks: every target is a ratio against a baseline run in the same process."""
