@@ -174,7 +174,9 @@ def _cast(s: pd.Series, dtype: Any) -> pd.Series:
         # callers that care (segments, read_events) count them.
         if isinstance(s.dtype, pd.CategoricalDtype) and s.dtype == dtype:
             return s
-        return s.astype(object).astype(dtype)
+        values = s.astype(object)
+        values = values.where(values.isin(dtype.categories), None)
+        return values.astype(dtype)
     if isinstance(dtype, str) and dtype == "category":
         if isinstance(s.dtype, pd.CategoricalDtype):
             return s
