@@ -345,8 +345,11 @@ class TestErrors:
         assert sandbox.api_key not in str(err)
 
     def test_mask_key(self):
-        assert mask_key("abcdefghijkl") == "ab…kl"
-        assert mask_key("short") == "…"
+        for key in ("9VxMaPgsaFg7EBqmuspSzF7", "Zq9w"):
+            masked = mask_key(key)
+            assert masked.startswith("<hidden, account ")
+            assert not any(key[i : i + 4] in masked for i in range(len(key) - 3))
+        assert mask_key("abcdefghijkl") != mask_key("abcdefghijkm")
 
     def test_plain_http_to_a_remote_host_warns(self):
         with warnings.catch_warnings(record=True) as caught:
