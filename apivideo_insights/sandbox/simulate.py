@@ -567,7 +567,9 @@ def _chapter_vtt(rng: np.random.Generator, duration: int, lang: str) -> str:
     """WebVTT chapters covering ``[0, duration]``, 3 to 5 cues."""
     names = _CHAPTER_TITLES.get(lang, _CHAPTER_TITLES["en"])
     n = int(rng.integers(3, 6))
-    cuts = np.sort(rng.uniform(0.1, 0.9, n - 1)) * duration
+    # Jittered around even spacing, so that no two cuts round to the same second and every
+    # chapter has a positive length (at least 0.4 * duration / n).
+    cuts = (np.arange(1, n) + rng.uniform(-0.3, 0.3, n - 1)) * duration / n
     bounds = [0.0, *np.round(cuts).tolist(), float(duration)]
     lines = ["WEBVTT", ""]
     for k in range(n):
