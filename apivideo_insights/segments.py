@@ -75,7 +75,7 @@ Nothing is dropped silently: ``result.attrs`` holds
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -209,6 +209,103 @@ def segments(
         max_rate, min_rate, tolerance, min_length, merge_gap, scrub_window, open_end, open_cap
     )
     ev = _validate_events(events)
+    options: dict[str, Any] = {
+        "max_rate": max_rate,
+        "min_rate": min_rate,
+        "tolerance": tolerance,
+        "min_length": min_length,
+        "merge_gap": merge_gap,
+        "scrub_window": scrub_window,
+        "open_end": open_end,
+        "open_cap": open_cap,
+    }
+    # Durations are per video, over all sessions: decided once, before any split.
+    dur_by_code = _durations_of(ev, duration, sessions)
+    if len(ev) <= _BLOCK_EVENTS:
+        return _segments_block(ev, sessions=sessions, dur_by_code=dur_by_code, **options)
+    parts = [
+        _segments_block(ev[rows], sessions=sessions, dur_by_code=dur_by_code, **options)
+        for rows in _session_blocks(ev["session_id"].cat.codes.to_numpy(), _BLOCK_EVENTS)
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    frame.attrs = _merge_attrs([part.attrs for part in parts])
+    return frame
+
+
+#: Inputs larger than this are reconstructed a block of whole sessions at a time, each of
+#: about this many events: the working arrays (a few hundred bytes an event) then stay
+#: bounded whatever the input size, and the result is the same as in one go.
+_BLOCK_EVENTS = 1_000_000
+
+
+def _durations_of(ev: pd.DataFrame, duration: Any, sessions: pd.DataFrame | None) -> np.ndarray:
+    """Duration per session category (NaN = unknown), from all of ``ev`` at once."""
+    cats = ev["session_id"].cat.categories
+    codes = ev["session_id"].cat.codes.to_numpy()
+    rows = np.flatnonzero(codes >= 0)
+    s = codes[rows]
+    ids = _session_ids(ev, sessions, cats, rows, s)
+    ty = _type_codes(ev["type"])[rows]
+    at = ev["at"].to_numpy(dtype=np.float32, na_value=np.nan)[rows]
+    t = ev["emitted_at"].array.asi8[rows] if len(ev) else np.empty(0, np.int64)
+    # Only the end events that reconstruction would keep count towards an inferred length.
+    usable = (ty == _END) & np.isfinite(at) & (at >= 0) & (t != _NAT)
+    ty = np.where(usable, ty, np.int8(-1))
+    return _durations(duration, cats, ids, s, ty, at)
+
+
+def _session_blocks(codes: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    """Boolean row masks, each holding whole sessions and about ``size`` events.
+
+    Blocks follow the order of first appearance, so that concatenating the blocks' results
+    keeps the sessions in the order a single pass gives. Rows without a session go with
+    the first block (where they are counted as dropped).
+    """
+    ncat = int(codes.max()) + 1 if len(codes) else 0
+    per_code = np.bincount(codes[codes >= 0], minlength=ncat)
+    rank = _appearance_rank(codes, ncat)
+    seen = np.flatnonzero(per_code)
+    seen = seen[np.argsort(rank[seen], kind="stable")]
+    before = np.cumsum(per_code[seen]) - per_code[seen]
+    block_of_code = np.zeros(ncat, dtype=np.int64)
+    block_of_code[seen] = before // size
+    row_block = np.where(codes >= 0, block_of_code[np.maximum(codes, 0)], 0)
+    for block in range(int(row_block.max()) + 1 if len(row_block) else 0):
+        yield row_block == block
+
+
+def _merge_attrs(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up the blocks' counts (``options`` are the same in every block)."""
+    merged: dict[str, Any] = {}
+    for key, value in parts[0].items():
+        if key == "options":
+            merged[key] = value
+        elif isinstance(value, dict):
+            merged[key] = {k: sum(p[key][k] for p in parts) for k in value}
+        else:
+            merged[key] = sum(p[key] for p in parts)
+    return merged
+
+
+def _segments_block(
+    ev: pd.DataFrame,
+    *,
+    sessions: pd.DataFrame | None,
+    dur_by_code: np.ndarray,
+    max_rate: float,
+    min_rate: float,
+    tolerance: float,
+    min_length: float,
+    merge_gap: float,
+    scrub_window: float,
+    open_end: Literal["cap", "drop"],
+    open_cap: float,
+) -> pd.DataFrame:
+    """Reconstruct the sessions of ``ev`` (validated events; whole sessions only).
+
+    ``dur_by_code`` holds the duration of every session category, decided over all the
+    events, so that a block gives exactly what the whole input would.
+    """
     sess_cat = ev["session_id"].cat.categories
     ncat = len(sess_cat)
     n_in = len(ev)
@@ -285,7 +382,6 @@ def segments(
     # Per-session facts (indexed by session code): ids, ended_at, duration.
     ids = _session_ids(ev, sessions, sess_cat, order, s)
     ended_by_code = _session_ended(sessions, sess_cat)
-    dur_by_code = _durations(duration, sess_cat, ids, s, ty, a)
 
     out = _finish(
         seg,

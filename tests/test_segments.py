@@ -605,3 +605,31 @@ def test_reconstruction_reproduces_the_simulated_truth(seed):
     assert coverage_l1(out, truth) <= 0.02 * watched
     # Summed per video (the retention "views" curve), errors partly cancel.
     assert coverage_l1(out, truth, by="video_id") <= 0.02 * watched
+
+
+@pytest.mark.parametrize("with_sessions", [False, True])
+def test_blockwise_reconstruction_equals_one_pass(monkeypatch, with_sessions):
+    """Large inputs go through in blocks of whole sessions; the answer must not change."""
+    import importlib
+
+    from apivideo_insights.sandbox import simulate
+
+    # The package's attribute ``segments`` is the function; the module is this one.
+    module = importlib.import_module("apivideo_insights.segments")
+
+    world = simulate(seed=5, sessions=300, now=pd.Timestamp("2026-11-01", tz="UTC"))
+    events = world.events.sample(frac=1.0, random_state=1)  # sessions interleaved
+    events.loc[events.index[:7], "session_id"] = None  # rows without a session
+    sessions = world.sessions if with_sessions else None
+    whole = module.segments(events, sessions=sessions)
+    monkeypatch.setattr(module, "_BLOCK_EVENTS", 500)
+    calls = []
+    block = module._segments_block
+    monkeypatch.setattr(
+        module, "_segments_block", lambda ev, **kw: calls.append(1) or block(ev, **kw)
+    )
+    blocked = module.segments(events, sessions=sessions)
+    assert len(calls) >= len(events) // 500 - 1
+    pd.testing.assert_frame_equal(blocked, whole)
+    assert blocked.attrs == whole.attrs
+    assert blocked.attrs["dropped"]["missing_session"] == 7
