@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _periods
 from ._schema import (
     DATETIME,
     EVENT_COLUMNS,
@@ -654,14 +655,11 @@ def metric_frame(body: Any, *, metric: str, aggregation: str, url: str | None = 
 
 # --------------------------------------------------------------------------- arguments
 
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 
 PERIOD_FORMS = (
     "a day '2024-01-15', an ISO week '2024-W03', a month '2024-01', a year '2024', "
-    "or a range of days '2024-01-01/2024-01-15'"
+    "or a range of two of those '2024-01-01/2024-01-15'"
 )
 
 
@@ -681,35 +679,15 @@ def _day(text: str, period: Any) -> dt.date:
 
 
 def period_bounds(text: str) -> tuple[dt.date, dt.date]:
-    """The first day and the day after the last of a valid period string."""
-    if "/" in text:
-        a, _, b = text.partition("/")
-        first, last = _day(a, text), _day(b, text)
-        if last < first:
-            raise _period_error(text, "the range ends before it starts")
-        return first, last + dt.timedelta(days=1)
-    if _DAY.match(text):
-        d = _day(text, text)
-        return d, d + dt.timedelta(days=1)
-    m = _WEEK.match(text)
-    if m:
-        try:
-            start = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
-        except ValueError:
-            raise _period_error(text, "no such ISO week") from None
-        return start, start + dt.timedelta(days=7)
-    m = _MONTH.match(text)
-    if m:
-        year, month = int(m[1]), int(m[2])
-        if not 1 <= month <= 12:
-            raise _period_error(text, "no such month")
-        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-        return dt.date(year, month, 1), nxt
-    m = _YEAR.match(text)
-    if m:
-        year = int(m[1])
-        return dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
-    raise _period_error(text)
+    """The first day and the day after the last of a valid period string.
+
+    The sandbox server parses periods with the same function, so the two always agree.
+    """
+    try:
+        start, end = _periods.parse_period(text)
+    except _periods.PeriodError as exc:
+        raise _period_error(text, str(exc).split(". Use ")[0]) from None
+    return start.date(), end.date()
 
 
 def _as_date(value: Any, period: Any) -> dt.date:

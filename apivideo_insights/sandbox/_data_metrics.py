@@ -55,8 +55,8 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 
+from .._periods import PeriodError, format_atom, parse_datetime
 from ._catalog import BROWSERS, COUNTRIES, DEVICES, OPERATING_SYSTEMS
-from ._periods import PeriodError, format_atom, parse_datetime
 from .world import World
 
 __all__ = [

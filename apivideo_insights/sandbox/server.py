@@ -55,9 +55,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .._periods import PeriodError, parse_period
 from ._data_metrics import Facts, QueryError, build_facts, compute, parse_query
 from ._pages import EventTable, SessionTable, load_world, pagination
-from ._periods import PeriodError, parse_period
 from .world import World
 
 __all__ = ["Faults", "RequestRecord", "Sandbox", "main", "serve"]

@@ -1,5 +1,8 @@
 """The legacy analytics ``period`` parameter and the ``/data`` date-times, parsed.
 
+One parser serves both sides: the client checks a period with it before any request, and
+the sandbox server answers with it, so whatever the client accepts the server accepts.
+
 The removed ``/analytics/videos/{videoId}`` and ``/analytics/live-streams/{liveStreamId}``
 endpoints took a required ``period`` (spec ``openapi-2023-09``)::
 
@@ -28,10 +31,14 @@ import pandas as pd
 
 __all__ = ["PeriodError", "format_atom", "parse_datetime", "parse_period"]
 
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})$")
+# re.ASCII: \d would otherwise accept any Unicode digit ("２０２４"), which int() reads.
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
+#: Years a period may name: analytics began long after 1970, and nanosecond timestamps end
+#: in 2262, so anything outside is a typo, not a period.
+_YEARS = (1970, 2200)
 
 _FORMS = (
     'Use a day ("2018-01-01"), an ISO week ("2018-W01"), a month ("2018-01"), a year '
@@ -44,6 +51,8 @@ class PeriodError(ValueError):
 
 
 def _utc(year: int, month: int = 1, day: int = 1) -> pd.Timestamp:
+    if not _YEARS[0] <= year <= _YEARS[1]:
+        raise ValueError(f"year {year} is outside {_YEARS[0]}-{_YEARS[1]}")
     return pd.Timestamp(dt.datetime(year, month, day, tzinfo=dt.UTC))
 
 
@@ -134,6 +143,8 @@ def parse_datetime(text: str) -> pd.Timestamp:
         raise PeriodError(
             f"{text!r} is not an ATOM date-time: use the form 2024-02-05T00:00:00+01:00."
         ) from None
+    if not _YEARS[0] <= value.year <= _YEARS[1]:
+        raise PeriodError(f"{text!r} is outside the years {_YEARS[0]}-{_YEARS[1]}.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return pd.Timestamp(value).tz_convert("UTC")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apivideo_insights.sandbox._periods import (
+from apivideo_insights._periods import (
     PeriodError,
     format_atom,
     parse_datetime,
