@@ -71,20 +71,37 @@ class Listing:
     duplicates: int = 0
 
 
+#: More pages than any real listing has (10 million items at 100 a page): a pagination
+#: object claiming more is broken, and following it would send requests without end.
+MAX_PAGES = 100_000
+
+
 def plan_pages(pagination: Mapping[str, Any] | None) -> list[int]:
-    """Pages still to fetch after the first, from its ``pagination`` object."""
+    """Pages still to fetch after the first, from its ``pagination`` object.
+
+    ``pagesTotal`` is believed only as far as ``itemsTotal / pageSize`` allows, so a broken
+    total cannot send hundreds of requests for a handful of items.
+    """
     if not isinstance(pagination, Mapping):
         return []
     current = _int(pagination.get("currentPage")) or 1
     total = _int(pagination.get("pagesTotal"))
+    items = _int(pagination.get("itemsTotal"))
+    size = _int(pagination.get("pageSize"))
+    implied = math.ceil(items / size) if items is not None and size and size > 0 else None
     if total is None:
-        items = _int(pagination.get("itemsTotal"))
-        size = _int(pagination.get("pageSize"))
-        if items is not None and size:
-            total = math.ceil(items / size)
-        else:
+        if implied is None:
             nxt = _link(pagination, "next")
             return [current + 1] if nxt else []
+        total = implied
+    elif implied is not None:
+        total = min(total, max(implied, current))
+    if total - current > MAX_PAGES:
+        err = (
+            f"the answer's pagination claims {total} pages; that cannot be a real listing. "
+            "Check the base URL, or report the endpoint's answer as broken"
+        )
+        raise SchemaError(err)
     return list(range(current + 1, total + 1))
 
 
@@ -154,18 +171,24 @@ def _split(body: Any, url: str) -> tuple[list[Any], dict[str, Any] | None]:
     return data, dict(pagination) if isinstance(pagination, Mapping) else None
 
 
-def _key_of(job: Job) -> Callable[[Any], Any] | None:
+def _key_of(job: Job) -> Callable[[Any], str | None] | None:
+    """The item -> id function used to drop repeats, or None when items have no id."""
     key = job.key
     if key is None:
         return None
     if callable(key):
-        return key
-    name = key
+        raw: Callable[[Any], Any] = key
+    else:
+        name = key
 
-    def get(item: Any) -> Any:
-        if isinstance(item, Mapping):
-            return item.get(name)
-        return None
+        def raw(item: Any) -> Any:
+            return item.get(name) if isinstance(item, Mapping) else None
+
+    def get(item: Any) -> str | None:
+        # Only a non-empty string identifies an item. Anything else (null, false, a list)
+        # is malformed: such items are all kept here, and the parser counts them as drops.
+        value = raw(item)
+        return value if isinstance(value, str) and value else None
 
     return get
 
@@ -394,7 +417,8 @@ def _finish(state: _State, max_rounds: int) -> bool:
             k = key(item)
             if k is not None and k not in merged:
                 merged[k] = item
-        items = list(merged.values())
+        # Items without an id are the parser's to count as malformed, never to lose here.
+        items = [*merged.values(), *(item for item in items if key(item) is None)]
     state.listing = Listing(
         items=items,
         first=state.first,

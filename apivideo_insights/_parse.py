@@ -355,6 +355,26 @@ def _attach(frame: pd.DataFrame, dropped: Mapping[str, int]) -> pd.DataFrame:
     return frame
 
 
+def _invalid_values(
+    frame: pd.DataFrame, columns: Mapping[str, Any], raw: pd.DataFrame
+) -> dict[str, int]:
+    """Per typed column (booleans, numbers), how many present values did not convert.
+
+    Those rows are kept with the value missing; the counts go to ``attrs["invalid_values"]``
+    so that nothing is blanked silently.
+    """
+    counts: dict[str, int] = {}
+    for name, dtype in columns.items():
+        if dtype == DATETIME or dtype is object or name not in raw.columns:
+            continue
+        if isinstance(dtype, str) and (dtype == "boolean" or dtype.startswith(("float", "Int"))):
+            present = raw[name].map(lambda v: v is not None and v == v, na_action="ignore")
+            bad = present.fillna(False).to_numpy(dtype=bool) & frame[name].isna().to_numpy()
+            if bad.any():
+                counts[name] = int(bad.sum())
+    return counts
+
+
 def _timestamps_ok(frame: pd.DataFrame, columns: Mapping[str, Any], raw: pd.DataFrame) -> Any:
     """Boolean mask of rows whose present timestamps all parsed."""
     ok = np.ones(len(frame), dtype=bool)
@@ -396,11 +416,15 @@ def resource_frame(
         return _attach(empty_frame(columns), dropped)
     raw = pd.DataFrame.from_records(rows)
     frame = conform(raw, columns)
+    invalid = _invalid_values(frame, columns, raw)
     ok = _timestamps_ok(frame, columns, raw)
     if not ok.all():
         dropped["unparseable timestamp"] = int((~ok).sum())
         frame = frame.loc[ok].reset_index(drop=True)
-    return _attach(frame, dropped)
+    frame = _attach(frame, dropped)
+    if invalid:
+        frame.attrs["invalid_values"] = invalid
+    return frame
 
 
 def video_status_frame(video_id: str, body: Mapping[str, Any], url: str | None = None) -> Any:
@@ -478,11 +502,15 @@ def session_frame(
         return _attach(empty_frame(columns), dropped)
     raw = pd.DataFrame.from_records(rows)
     frame = conform(raw, columns)
+    invalid = _invalid_values(frame, columns, raw)
     ok = _timestamps_ok(frame, columns, raw)
     if not ok.all():
         dropped["unparseable timestamp"] = int((~ok).sum())
         frame = frame.loc[ok].reset_index(drop=True)
-    return _attach(frame, dropped)
+    frame = _attach(frame, dropped)
+    if invalid:
+        frame.attrs["invalid_values"] = invalid
+    return frame
 
 
 # ------------------------------------------------------------------------------ events

@@ -17,6 +17,7 @@ Dtype policy (see ``DESIGN.md``):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -133,12 +134,22 @@ def to_utc(values: Any) -> pd.Series:
         out = pd.to_datetime(s, utc=True)
         return out.astype(DATETIME)
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return pd.to_datetime(s, unit="s", utc=True).astype(DATETIME)
+        # Epoch seconds; values past the datetime range become NaT for callers to count.
+        return pd.to_datetime(s, unit="s", utc=True, errors="coerce").astype(DATETIME)
     text = s.astype(object).where(s.notna(), None)
+    # Only text and datetimes are timestamps: anything else from malformed JSON (false, a
+    # list, a number among strings) becomes missing, which callers count.
+    text = text.map(_timestamp_like, na_action="ignore")
     # The spec's timeseries example: "2024-05-29T07+00:00:00:00" means 07:00:00+00:00.
     text = text.map(_repair_timestamp, na_action="ignore")
     out = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     return out.astype(DATETIME)
+
+
+def _timestamp_like(value: Any) -> Any:
+    if isinstance(value, str | dt.datetime | np.datetime64):
+        return value
+    return None
 
 
 def _repair_timestamp(value: Any) -> Any:
@@ -184,6 +195,11 @@ def _cast(s: pd.Series, dtype: Any) -> pd.Series:
         return to_str(s).astype("category")
     if dtype is object:
         return s.astype(object)
+    if isinstance(dtype, str) and dtype == "boolean":
+        # Nullable booleans: anything but a real boolean (-1, "yes", a list) is missing.
+        values = s.astype(object)
+        ok = values.map(lambda v: isinstance(v, bool | np.bool_), na_action="ignore")
+        return values.where(ok.fillna(False).astype(bool), None).astype("boolean")
     if dtype == "bool":
         return s.fillna(False).astype(bool) if s.dtype == object else s.astype(bool)
     if isinstance(dtype, str) and dtype.startswith("float"):

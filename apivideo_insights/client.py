@@ -200,7 +200,11 @@ def connect(
     if auth not in ("bearer", "basic"):
         err = f"auth must be 'bearer' or 'basic', not {auth!r}"
         raise ValueError(err)
-    if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 1 <= page_size <= MAX_PAGE_SIZE
+    ):
         err = f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, not {page_size!r}"
         raise ValueError(err)
     http = Http(
@@ -312,6 +316,8 @@ class Client:
         endpoint: str,
         params: Sequence[tuple[str, Any]] | Mapping[str, Any],
         responses: Iterable[Any] = (),
+        *,
+        duplicates: int = 0,
         **extra: Any,
     ) -> pd.DataFrame:
         responses = list(responses)
@@ -325,6 +331,12 @@ class Client:
             else:
                 recorded[k] = v
         dropped = dict(frame.attrs.get("dropped", {}))
+        invalid = frame.attrs.get("invalid_values")
+        if invalid:
+            extra = {"invalid_values": dict(invalid), **extra}
+        if duplicates:
+            # The same id on two pages (a list that moved during the load): kept once.
+            dropped["repeated id"] = dropped.get("repeated id", 0) + duplicates
         frame.attrs = {
             "endpoint": endpoint,
             "params": recorded,
@@ -356,7 +368,14 @@ class Client:
         frame = P.resource_frame(
             listing.items, columns, required=required, what=resource, extra=extra, url=path
         )
-        return self._stamp(frame, path, params, listing.responses, pages=listing.pages)
+        return self._stamp(
+            frame,
+            path,
+            params,
+            listing.responses,
+            pages=listing.pages,
+            duplicates=listing.duplicates,
+        )
 
     # ------------------------------------------------------------------------ lists
 
@@ -543,7 +562,14 @@ class Client:
             desc="sessions",
         )
         frame = P.session_frame(listing.items, video_id=vid, url=path)
-        return self._stamp(frame, path, params, listing.responses, pages=listing.pages)
+        return self._stamp(
+            frame,
+            path,
+            params,
+            listing.responses,
+            pages=listing.pages,
+            duplicates=listing.duplicates,
+        )
 
     def live_stream_sessions(
         self, live_stream_id: str, period: Any = None, *, refresh: bool = False
@@ -566,7 +592,14 @@ class Client:
             desc="sessions",
         )
         frame = P.session_frame(listing.items, live_stream_id=lid, url=path)
-        return self._stamp(frame, path, params, listing.responses, pages=listing.pages)
+        return self._stamp(
+            frame,
+            path,
+            params,
+            listing.responses,
+            pages=listing.pages,
+            duplicates=listing.duplicates,
+        )
 
     def session_events(self, session_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """One session's player events (legacy ``GET /analytics/sessions/{id}/events``).
@@ -767,6 +800,7 @@ class Client:
             params,
             listing.responses,
             pages=listing.pages,
+            duplicates=listing.duplicates,
             context=dict(listing.first.get("context") or {}),
         )
 
@@ -816,6 +850,7 @@ class Client:
             params,
             listing.responses,
             pages=listing.pages,
+            duplicates=listing.duplicates,
             context=dict(listing.first.get("context") or {}),
         )
 
