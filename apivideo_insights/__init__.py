@@ -22,6 +22,8 @@ from .engagement import engagement as _engagement
 from .exceptions import (
     APIError,
     AuthError,
+    CacheError,
+    CacheRebuiltWarning,
     InsightsError,
     NotFoundError,
     PartialLoadWarning,
@@ -46,6 +48,8 @@ __version__ = "0.1.0"
 __all__ = [
     "APIError",
     "AuthError",
+    "CacheError",
+    "CacheRebuiltWarning",
     "Client",
     "InsightsError",
     "NotFoundError",

@@ -33,6 +33,7 @@ import hmac
 import logging
 import math
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,6 +47,7 @@ import requests_cache
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ._cache import damaged, open_cache
 from .exceptions import APIError, AuthError, NotFoundError, RateLimitError, SchemaError
 
 __all__ = [
@@ -650,11 +652,8 @@ class Http:
             return cache_key(request, fingerprint, kwargs.get("ignored_parameters"))
 
         if self.cache_path is not None:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
             session: requests.Session = requests_cache.CachedSession(
-                cache_name=str(self.cache_path),
-                backend="sqlite",
-                wal=True,
+                backend=open_cache(self.cache_path),
                 expire_after=_expire(LIST_TTL),
                 allowable_codes=(200,),
                 allowable_methods=("GET",),
@@ -815,6 +814,8 @@ class Http:
     def _send(self, url: str, kwargs: dict[str, Any]) -> requests.Response:
         try:
             response = self.session.get(url, **kwargs)
+        except sqlite3.Error as exc:
+            raise damaged(self.cache_path, exc) from None
         except requests.exceptions.RetryError as exc:
             err = f"GET {_clean_url(url)} kept failing after retries ({exc.__class__.__name__})"
             raise APIError(err, url=_clean_url(url)) from None

@@ -11,6 +11,8 @@ from __future__ import annotations
 __all__ = [
     "APIError",
     "AuthError",
+    "CacheError",
+    "CacheRebuiltWarning",
     "InsightsError",
     "NotFoundError",
     "PartialLoadWarning",
@@ -83,3 +85,11 @@ class SchemaError(APIError):
 
 class PartialLoadWarning(UserWarning):
     """Some items of a multi-item load failed; the rest were returned."""
+
+
+class CacheError(InsightsError):
+    """The HTTP cache file cannot be used; the message names it and says what to do."""
+
+
+class CacheRebuiltWarning(UserWarning):
+    """A damaged cache file was moved aside and a new one started."""

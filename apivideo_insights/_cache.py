@@ -1,0 +1,140 @@
+"""The SQLite file behind the HTTP cache, made safe to reuse.
+
+A cache is only ever a copy of what the API answers, so the rules are simple:
+
+* a damaged file (not a database, truncated, bad pages) found when the client opens it is
+  moved aside and a new one started, with a warning; nothing wrong is ever served from it;
+* damage found later, in the middle of a load, stops the load with a :class:`CacheError`
+  that names the file and says what to do;
+* a file another program holds a write lock on makes the load wait at most
+  :data:`LOCK_WAIT` seconds, then raises :class:`CacheError` (requests-cache's own SQLite
+  layer would retry forever).
+
+Two processes may share one file: SQLite's locking serialises their writes (WAL mode lets
+readers go on meanwhile).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from requests_cache.backends.base import BaseCache
+from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
+
+from .exceptions import CacheError, CacheRebuiltWarning
+
+__all__ = ["LOCK_WAIT", "damaged", "open_cache"]
+
+#: Seconds a cache write waits for another program's lock on the file.
+LOCK_WAIT = 5.0
+
+
+def _advice(path: Path) -> str:
+    return f"delete {path} (it only holds copies of API answers), or pass cache=None"
+
+
+class _BoundedSQLiteDict(SQLiteDict):
+    """requests-cache's SQLite table, with a deadline on the wait for the write lock."""
+
+    @contextmanager
+    def _acquire_sqlite_lock(self) -> Iterator[None]:
+        with self._lock:
+            con = self._connection
+            assert con is not None  # opened by SQLiteDict.connection() before this runs
+            deadline = time.monotonic() + LOCK_WAIT
+            while True:
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    self._active_transaction = True
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise CacheError(
+                            f"the cache file {self.db_path} cannot be written ({exc}); "
+                            + _advice(Path(self.db_path))
+                        ) from None
+                    if time.monotonic() > deadline:
+                        raise CacheError(
+                            f"the cache file {self.db_path} has been locked by another program "
+                            f"for {LOCK_WAIT:.0f} s; close that program, or "
+                            + _advice(Path(self.db_path))
+                        ) from None
+                    time.sleep(0.01)
+            try:
+                yield
+                con.commit()
+            except sqlite3.OperationalError:
+                con.rollback()
+            finally:
+                self._active_transaction = False
+
+
+class SafeSQLiteCache(SQLiteCache):
+    """The SQLite backend of requests-cache with :class:`_BoundedSQLiteDict` tables."""
+
+    def __init__(self, db_path: str, **kwargs: Any) -> None:
+        # Not SQLiteCache.__init__: it would first open the unbounded tables, whose table
+        # creation alone can wait forever on a locked file.
+        BaseCache.__init__(self, cache_name=db_path, **kwargs)
+        skwargs = {k: v for k, v in kwargs.items() if k != "serializer"}
+        self.responses = _BoundedSQLiteDict(db_path, table_name="responses", **kwargs)
+        self.redirects = _BoundedSQLiteDict(
+            db_path, table_name="redirects", lock=self.responses._lock, serializer=None, **skwargs
+        )
+
+
+def _damage(path: Path) -> str | None:
+    """Why the file at ``path`` is not a sound SQLite database, or None if it is."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=LOCK_WAIT)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        row = con.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None  # busy, not damaged: writes will wait (boundedly) for it
+        return str(exc)
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        con.close()
+    return None if row and row[0] == "ok" else str(row[0] if row else "no answer")
+
+
+def open_cache(path: Path) -> SafeSQLiteCache:
+    """Open (or create) the cache at ``path``, moving a damaged file aside first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size:
+        why = _damage(path)
+        if why is not None:
+            aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+            path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                extra = path.with_name(path.name + suffix)
+                if extra.exists():
+                    extra.replace(aside.with_name(aside.name + suffix))
+            warnings.warn(
+                f"the cache file {path} was damaged ({why}); it was moved to {aside} and a new "
+                "cache started (answers are fetched again)",
+                CacheRebuiltWarning,
+                stacklevel=3,
+            )
+    try:
+        return SafeSQLiteCache(str(path), wal=True)
+    except sqlite3.DatabaseError as exc:
+        raise CacheError(
+            f"the cache file {path} cannot be opened ({exc}); {_advice(path)}"
+        ) from None
+
+
+def damaged(path: Path | None, exc: sqlite3.Error) -> CacheError:
+    """The error to raise when the cache fails mid-load."""
+    where = path if path is not None else Path("the cache")
+    return CacheError(f"the cache file {where} failed ({exc}); {_advice(where)}")
