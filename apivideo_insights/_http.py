@@ -44,6 +44,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import requests_cache
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -303,6 +304,10 @@ class RateLimitRetry(Retry):
         return None
 
     def increment(self, *args: Any, **kwargs: Any) -> RateLimitRetry:
+        error = kwargs.get("error")
+        if isinstance(error, urllib3.exceptions.SSLError):
+            # A certificate problem does not go away by asking again: fail at once.
+            raise urllib3.exceptions.MaxRetryError(kwargs["_pool"], kwargs.get("url"), error)
         response = kwargs.get("response")
         if response is None and len(args) >= 3:
             response = args[2]
@@ -818,6 +823,12 @@ class Http:
             raise damaged(self.cache_path, exc) from None
         except requests.exceptions.RetryError as exc:
             err = f"GET {_clean_url(url)} kept failing after retries ({exc.__class__.__name__})"
+            raise APIError(err, url=_clean_url(url)) from None
+        except requests.exceptions.SSLError:
+            err = (
+                f"TLS failed for {_clean_url(url)}: the server's certificate could not be "
+                "verified (verification cannot be turned off); check the base URL"
+            )
             raise APIError(err, url=_clean_url(url)) from None
         except requests.RequestException as exc:
             err = (
