@@ -124,7 +124,7 @@ def open_cache(path: Path) -> SafeSQLiteCache:
                 f"the cache file {path} was damaged ({why}); it was moved to {aside} and a new "
                 "cache started (answers are fetched again)",
                 CacheRebuiltWarning,
-                stacklevel=3,
+                stacklevel=4,  # open_cache <- Http <- connect <- the caller
             )
     try:
         return SafeSQLiteCache(str(path), wal=True)
