@@ -40,6 +40,16 @@ from ._schema import (
     empty_frame,
     to_utc,
 )
+from ._spec import (
+    AGGREGATIONS,
+    BREAKDOWNS,
+    BUCKET_METRICS,
+    INTERVALS,
+    METRIC_AGGREGATIONS,
+    METRICS,
+    TIMESERIES_METRICS,
+    VIEW_DURATIONS,
+)
 from .exceptions import SchemaError
 
 __all__ = [
@@ -52,6 +62,7 @@ __all__ = [
     "INTERVALS",
     "LIVE_STREAM_COLUMNS",
     "METRICS",
+    "METRIC_AGGREGATIONS",
     "METRIC_COLUMNS",
     "PLAYER_COLUMNS",
     "TIMESERIES_COLUMNS",
@@ -214,44 +225,8 @@ TIMESERIES_COLUMNS: dict[str, Any] = {
 
 # --------------------------------------------------------------------- the spec's enums
 
-#: ``/data/metrics/{metric}/{aggregation}``
-METRICS = ("play", "start", "end", "impression", "impression-time", "watch-time", "ccv", "view")
-AGGREGATIONS = ("count", "rate", "total", "average", "sum", "peak", "live")
-#: ``/data/buckets/{metric}/{breakdown}``
-BREAKDOWN_METRICS = (
-    "play",
-    "play-rate",
-    "play-total",
-    "start",
-    "end",
-    "impression",
-    "ccv-peak",
-    "ccv-average",
-    "view",
-)
-BREAKDOWNS = (
-    "media-id",
-    "media-type",
-    "continent",
-    "country",
-    "device-type",
-    "operating-system",
-    "browser",
-    "referrer",
-)
-#: ``/data/timeseries/{metric}``
-TIMESERIES_METRICS = (
-    "play",
-    "play-rate",
-    "start",
-    "end",
-    "impression",
-    "ccv-peak",
-    "ccv-average",
-    "view",
-)
-INTERVALS = ("minute", "hour", "day")
-VIEW_DURATIONS = ("3s", "5s", "10s", "30s")
+#: The spec's ``/data`` enums live in ``_spec`` (shared with the sandbox server).
+BREAKDOWN_METRICS = BUCKET_METRICS
 _FILTERS = (
     "mediaId",
     "mediaType",

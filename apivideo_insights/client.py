@@ -745,6 +745,8 @@ class Client:
         """
         P._choice(metric, P.METRICS, "metric")
         P._choice(aggregation, P.AGGREGATIONS, "aggregation")
+        # The spec allows each metric only some aggregations: say which, before any request.
+        P._choice(aggregation, P.METRIC_AGGREGATIONS[metric], f"aggregation (for {metric})")
         params, t1 = P.data_params("metrics", start=start, end=end, filters=filters)
         path = f"/data/metrics/{metric}/{aggregation}"
         body, response = self._http.get_json(

@@ -423,3 +423,14 @@ class TestParse:
             ("tags[]", "x"),
             ("tags[]", "y"),
         ]
+
+
+def test_an_aggregation_the_metric_does_not_take_is_refused_before_any_request(sandbox):
+    api = avi.connect(sandbox.api_key, base_url=sandbox.base_url, cache=None)
+    sandbox.reset_requests()
+    with pytest.raises(ValueError, match="'count', 'rate', 'total'"):
+        api.metrics("play", "average")
+    with pytest.raises(ValueError, match="'average', 'sum'"):
+        api.metrics("watch-time", "count")
+    assert sandbox.requests == []
+    assert api.metrics("watch-time", "sum")["value"].notna().all()

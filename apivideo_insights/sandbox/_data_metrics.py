@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from .._periods import PeriodError, format_atom, parse_datetime
+from .._spec import BUCKET_METRICS, METRIC_AGGREGATIONS, TIMESERIES_METRICS
 from ._catalog import BROWSERS, COUNTRIES, DEVICES, OPERATING_SYSTEMS
 from .world import World
 
@@ -73,40 +74,6 @@ __all__ = [
     "parse_query",
 ]
 
-#: ``/data/metrics/{metric}/{aggregation}``: valid aggregations of each metric.
-METRIC_AGGREGATIONS: dict[str, tuple[str, ...]] = {
-    "play": ("count", "rate", "total"),
-    "start": ("count",),
-    "end": ("count",),
-    "impression": ("count",),
-    "impression-time": ("average", "sum"),
-    "watch-time": ("average", "sum"),
-    "ccv": ("peak", "live"),
-    "view": ("count",),
-}
-#: ``/data/buckets/{metric}/{breakdown}`` metrics.
-BUCKET_METRICS: tuple[str, ...] = (
-    "play",
-    "play-rate",
-    "play-total",
-    "start",
-    "end",
-    "impression",
-    "ccv-peak",
-    "ccv-average",
-    "view",
-)
-#: ``/data/timeseries/{metric}`` metrics.
-TIMESERIES_METRICS: tuple[str, ...] = (
-    "play",
-    "play-rate",
-    "start",
-    "end",
-    "impression",
-    "ccv-peak",
-    "ccv-average",
-    "view",
-)
 #: breakdown (path) -> dimension column of :attr:`Facts.sessions`.
 BREAKDOWNS: dict[str, str] = {
     "media-id": "media_id",
