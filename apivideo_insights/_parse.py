@@ -360,6 +360,26 @@ def _timestamps_ok(frame: pd.DataFrame, columns: Mapping[str, Any], raw: pd.Data
     return ok
 
 
+def _typed_frame(
+    rows: list[dict[str, Any]], columns: Mapping[str, Any], dropped: dict[str, int]
+) -> pd.DataFrame:
+    """Flat rows -> a conformed frame; rows with unreadable timestamps dropped and counted,
+    other unreadable values blanked and counted in ``attrs["invalid_values"]``."""
+    if not rows:
+        return _attach(empty_frame(columns), dropped)
+    raw = pd.DataFrame.from_records(rows)
+    frame = conform(raw, columns)
+    invalid = _invalid_values(frame, columns, raw)
+    ok = _timestamps_ok(frame, columns, raw)
+    if not ok.all():
+        dropped["unparseable timestamp"] = int((~ok).sum())
+        frame = frame.loc[ok].reset_index(drop=True)
+    frame = _attach(frame, dropped)
+    if invalid:
+        frame.attrs["invalid_values"] = invalid
+    return frame
+
+
 def resource_frame(
     items: Iterable[Mapping[str, Any]],
     columns: Mapping[str, Any],
@@ -387,19 +407,7 @@ def resource_frame(
     rows, dropped = _require(rows, required, what=what, url=url)
     if n_bad_items:
         dropped["not an object"] = n_bad_items
-    if not rows:
-        return _attach(empty_frame(columns), dropped)
-    raw = pd.DataFrame.from_records(rows)
-    frame = conform(raw, columns)
-    invalid = _invalid_values(frame, columns, raw)
-    ok = _timestamps_ok(frame, columns, raw)
-    if not ok.all():
-        dropped["unparseable timestamp"] = int((~ok).sum())
-        frame = frame.loc[ok].reset_index(drop=True)
-    frame = _attach(frame, dropped)
-    if invalid:
-        frame.attrs["invalid_values"] = invalid
-    return frame
+    return _typed_frame(rows, columns, dropped)
 
 
 def video_status_frame(video_id: str, body: Mapping[str, Any], url: str | None = None) -> Any:
@@ -473,19 +481,7 @@ def session_frame(
     rows, dropped = _require(rows, ["session_id"], what="sessions", url=url)
     if bad:
         dropped["not an object"] = bad
-    if not rows:
-        return _attach(empty_frame(columns), dropped)
-    raw = pd.DataFrame.from_records(rows)
-    frame = conform(raw, columns)
-    invalid = _invalid_values(frame, columns, raw)
-    ok = _timestamps_ok(frame, columns, raw)
-    if not ok.all():
-        dropped["unparseable timestamp"] = int((~ok).sum())
-        frame = frame.loc[ok].reset_index(drop=True)
-    frame = _attach(frame, dropped)
-    if invalid:
-        frame.attrs["invalid_values"] = invalid
-    return frame
+    return _typed_frame(rows, columns, dropped)
 
 
 # ------------------------------------------------------------------------------ events
