@@ -721,16 +721,8 @@ def _reconstruct(
 
     # Closing position: ``at``; ``from`` for a seek or for a pause before a scrub.
     cc = ci[closed]
-    nxt = np.minimum(cc + 1, m - 1)
     a_cc = at[cc].astype(np.float64)
-    scrub = (
-        (ty[cc] == _PAUSE)
-        & (cc + 1 < m)
-        & ~pb_start[nxt]
-        & is_seek[nxt]
-        & (np.abs(to[nxt].astype(np.float64) - a_cc) <= _SCRUB_MATCH)
-        & (t[nxt] - t[cc] <= window)
-    )
+    scrub, nxt = _before_scrub(cc, a_cc, ty, is_seek, pb_start, to, t, window)
     cand = np.where(seek_open[cc], fr[cc], np.where(scrub, fr[nxt], at[cc])).astype(np.float64)
     s0 = start[closed]
     wall = (t[cc] - t[oi[closed]]) / _NS
@@ -782,16 +774,8 @@ def _reconstruct(
     # between was lost: that stretch was watched (start time estimated at the rate).
     rc = np.flatnonzero(is_close_ev & ~playing & ~pb_start)
     pv = rc - 1
-    nx = np.minimum(rc + 1, m - 1)
     a_rc = at[rc].astype(np.float64)
-    scrub_rc = (
-        (ty[rc] == _PAUSE)
-        & (rc + 1 < m)
-        & ~pb_start[nx]
-        & is_seek[nx]
-        & (np.abs(to[nx].astype(np.float64) - a_rc) <= _SCRUB_MATCH)
-        & (t[nx] - t[rc] <= window)
-    )
+    scrub_rc, nx = _before_scrub(rc, a_rc, ty, is_seek, pb_start, to, t, window)
     reached = np.where(scrub_rc, fr[nx], a_rc).astype(np.float64)
     left = np.where(is_seek[pv], to[pv], at[pv]).astype(np.float64)
     left = np.where((kind[pv] == _READYK) & ~np.isfinite(left), 0.0, left)
@@ -842,6 +826,35 @@ def _reconstruct(
     raw.rate = cat(rate, h_rate)
     raw.inferred = n_h
     return raw
+
+
+def _before_scrub(
+    k: np.ndarray,
+    at_k: np.ndarray,
+    ty: np.ndarray,
+    is_seek: np.ndarray,
+    pb_start: np.ndarray,
+    to: np.ndarray,
+    t: np.ndarray,
+    window: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows ``k`` are a pause whose ``at`` is the target of the seek right after it
+    (within the scrub window, same playback), and the index of that next row.
+
+    Such a pause is the player reporting the scrub, not where watching stopped: the seek's
+    ``from`` is.
+    """
+    m = len(ty)
+    nxt = np.minimum(k + 1, m - 1)
+    scrub = (
+        (ty[k] == _PAUSE)
+        & (k + 1 < m)
+        & ~pb_start[nxt]
+        & is_seek[nxt]
+        & (np.abs(to[nxt].astype(np.float64) - at_k) <= _SCRUB_MATCH)
+        & (t[nxt] - t[k] <= window)
+    )
+    return scrub, nxt
 
 
 def _finish(
