@@ -243,15 +243,16 @@ def _durations_of(ev: pd.DataFrame, duration: Any, sessions: pd.DataFrame | None
     cats = ev["session_id"].cat.categories
     codes = ev["session_id"].cat.codes.to_numpy()
     rows = np.flatnonzero(codes >= 0)
-    s = codes[rows]
-    ids = _session_ids(ev, sessions, cats, rows, s)
-    ty = _type_codes(ev["type"])[rows]
-    at = ev["at"].to_numpy(dtype=np.float32, na_value=np.nan)[rows]
-    t = ev["emitted_at"].array.asi8[rows] if len(ev) else np.empty(0, np.int64)
+    ids = _session_ids(ev, sessions, cats, rows, codes[rows])
+    del rows
     # Only the end events that reconstruction would keep count towards an inferred length.
-    usable = (ty == _END) & np.isfinite(at) & (at >= 0) & (t != _NAT)
-    ty = np.where(usable, ty, np.int8(-1))
-    return _durations(duration, cats, ids, s, ty, at)
+    ty = _type_codes(ev["type"])
+    ends = np.flatnonzero((codes >= 0) & (ty == _END))
+    at = ev["at"].to_numpy(dtype=np.float32, na_value=np.nan)[ends]
+    t = ev["emitted_at"].array.asi8[ends] if len(ev) else np.empty(0, np.int64)
+    usable = np.isfinite(at) & (at >= 0) & (t != _NAT)
+    ends = ends[usable]
+    return _durations(duration, cats, ids, codes[ends], ty[ends], at[usable])
 
 
 def _session_blocks(codes: np.ndarray, size: int) -> Iterator[np.ndarray]:
@@ -959,7 +960,9 @@ def _session_ids(
             values[codes[hit]] = col[hit]
         if name in ev.columns:
             found = True
-            col = ev[name].to_numpy(dtype=object)[order[heads]]
+            # Pick one row per session first: converting the whole column to Python
+            # objects would cost ~60 bytes an event.
+            col = ev[name].take(order[heads]).to_numpy(dtype=object)
             have = pd.notna(col)
             values[s[heads][have]] = col[have]
         if found:
