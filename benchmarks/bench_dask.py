@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from benchmarks import row
 from benchmarks.bench_memory import MB, NOW, PeakRSS, frame_bytes
 
 HERE = Path(__file__).resolve().parent
@@ -133,15 +134,7 @@ def _dask_run(files: list[Path], durations: pd.Series) -> tuple[pd.DataFrame, fl
 
 
 def _row(measure: str, value: float, baseline: str, ratio: float, target: str, ok: bool) -> dict:
-    return {
-        "benchmark": "dask",
-        "measure": measure,
-        "value": float(value),
-        "baseline": baseline,
-        "ratio": float(ratio),
-        "target": target,
-        "ok": bool(ok),
-    }
+    return row("dask", measure, value, baseline, ratio, target, ok)
 
 
 def run(quick: bool = False, *, events: int | None = None) -> list[dict]:

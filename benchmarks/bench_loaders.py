@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import row
+
 NOW = "2024-06-01T12:00:00+00:00"
 PERIOD = "2024-05-01/2024-06-01"
 LATENCY = 0.05
@@ -47,15 +49,7 @@ def _session_ids(world: Any, n: int) -> list[str]:
 def _row(
     benchmark: str, measure: str, value: float, baseline: str, ratio: float, target: str, ok: bool
 ) -> dict[str, Any]:
-    return {
-        "benchmark": benchmark,
-        "measure": measure,
-        "value": float(value),
-        "baseline": baseline,
-        "ratio": float(ratio),
-        "target": target,
-        "ok": bool(ok),
-    }
+    return row(benchmark, measure, value, baseline, ratio, target, ok)
 
 
 def bench_concurrency(world: Any, pages: int) -> list[dict[str, Any]]:

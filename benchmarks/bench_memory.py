@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks import row
+
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-01T00:00:00Z"
 MB = 1024 * 1024
@@ -218,15 +220,7 @@ def measure_segments(n: int, timeout: float = 900.0) -> dict[str, Any]:
 
 
 def _row(measure: str, value: float, baseline: str, ratio: float, target: str, ok: bool) -> dict:
-    return {
-        "benchmark": "memory",
-        "measure": measure,
-        "value": float(value),
-        "baseline": baseline,
-        "ratio": float(ratio),
-        "target": target,
-        "ok": bool(ok),
-    }
+    return row("memory", measure, value, baseline, ratio, target, ok)
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -18,6 +18,7 @@ import pandas as pd
 from apivideo_insights.concurrency import concurrency
 from apivideo_insights.engagement import engagement
 from apivideo_insights.retention import heatmap, retention
+from benchmarks import row
 
 T0 = pd.Timestamp("2024-05-01", tz="UTC")
 
@@ -65,15 +66,8 @@ def _segments(n: int, nsessions: int, duration: float, nvideos: int, seed: int) 
 def _row(
     benchmark: str, measure: str, value: float, baseline: str, base: float, target: str, ok: bool
 ) -> dict[str, Any]:
-    return {
-        "benchmark": benchmark,
-        "measure": measure,
-        "value": round(value, 4),
-        "baseline": f"{baseline} = {base:.4f} s",
-        "ratio": round(value / base, 2) if base > 0 else float("nan"),
-        "target": target,
-        "ok": bool(ok),
-    }
+    ratio = value / base if base > 0 else float("nan")
+    return row(benchmark, measure, round(value, 4), f"{baseline} = {base:.4f} s", ratio, target, ok)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ import pandas as pd
 
 import apivideo_insights as avi
 from apivideo_insights import _schema
+from benchmarks import row
 
 _T0 = pd.Timestamp("2026-01-01T00:00:00Z").value
 
@@ -162,15 +163,7 @@ def truth_agreement(seed: int = 0, sessions: int = 3000) -> dict[str, float]:
 
 def _row(benchmark: str, measure: str, value: float, baseline: str, ratio: float, target: str,
          ok: bool) -> dict[str, Any]:  # fmt: skip
-    return {
-        "benchmark": benchmark,
-        "measure": measure,
-        "value": float(value),
-        "baseline": baseline,
-        "ratio": float(ratio),
-        "target": target,
-        "ok": bool(ok),
-    }
+    return row(benchmark, measure, value, baseline, ratio, target, ok)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from apivideo_insights.sandbox import simulate
+from benchmarks import row
 
 NOW = pd.Timestamp("2026-01-01T00:00:00Z")
 FLOATS_PER_SESSION = 100
@@ -38,15 +39,7 @@ def _baseline(sessions: int) -> float:
 
 
 def _row(measure: str, value: float, baseline: str, ratio: float, target: str, ok: bool) -> dict:
-    return {
-        "benchmark": "simulate",
-        "measure": measure,
-        "value": float(value),
-        "baseline": baseline,
-        "ratio": float(ratio),
-        "target": target,
-        "ok": bool(ok),
-    }
+    return row("simulate", measure, value, baseline, ratio, target, ok)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
