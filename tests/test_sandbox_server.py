@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import requests
 
-from apivideo_insights.sandbox import World
 from apivideo_insights._periods import parse_period
+from apivideo_insights.sandbox import World
 from apivideo_insights.sandbox.server import Faults, Sandbox, serve
 
 ROOT = Path(__file__).resolve().parents[1]
