@@ -115,12 +115,40 @@ def _total_playbacks(segments: pd.DataFrame) -> int | None:
     return int(total) if rows == len(segments) else None
 
 
+#: Points closer than this share of the video (or one bin) are one moment: a drop-off
+#: spread over three neighbouring seconds is one drop-off, not the top three.
+_DISTINCT = 0.05
+
+
 def _top(values: np.ndarray, positions: np.ndarray, mask: np.ndarray, top: int) -> list[float]:
+    """The ``top`` largest ``values``' positions, largest first, each a distinct moment.
+
+    A run of neighbouring bins with the same value (a stretch skipped or rewatched as a
+    whole) is one moment, reported by its first bin; so is anything within ``_DISTINCT`` of
+    the video of a larger point.
+    """
     idx = np.flatnonzero(mask)
     if len(idx) == 0 or top == 0:
         return []
-    order = np.lexsort((positions[idx], -values[idx]))[:top]
-    return [float(p) for p in positions[idx][order]]
+    step = float(np.min(np.diff(positions))) if len(positions) > 1 else 0.0
+    span = float(positions[-1] - positions[0]) + step
+    gap = max(_DISTINCT * span, step)
+    vals = values[idx]
+    new_run = np.ones(len(idx), dtype=bool)
+    new_run[1:] = (np.diff(idx) != 1) | (vals[1:] != vals[:-1])
+    run = np.cumsum(new_run)
+    picked: list[float] = []
+    runs: set[int] = set()
+    # Bounded by the number of bins of one curve, and stops after ``top`` picks.
+    for k in np.lexsort((positions[idx], -vals)):
+        p = float(positions[idx[k]])
+        if run[k] in runs or any(abs(p - q) < gap for q in picked):
+            continue
+        picked.append(p)
+        runs.add(int(run[k]))
+        if len(picked) == top:
+            break
+    return picked
 
 
 def engagement(
@@ -179,7 +207,8 @@ def engagement(
           ``max(d − 30, 0.95·d)`` (edX's complete views);
         * ``drop_offs``: list of up to ``top`` positions (bin starts, media seconds) where
           the retention curve falls the most, largest fall first (the end of the video is
-          not a drop-off);
+          not a drop-off); in this and the two lists below, points within 5 % of the
+          video of a larger one are the same moment and are not listed again;
         * ``skip_zones``: list of the bins most often jumped over forward (a later segment
           of the same playback, in wall-clock order, starting after the previous one's end);
         * ``rewatch_hot_spots``: list of the bins with the highest ``views / viewers``

@@ -67,9 +67,11 @@ def test_documented_sample_row():
     assert row["avg_share_watched"] == pytest.approx((19 / 30 + 3 / 30) / 2)
     # max(30 − 30, 0.95·30) = 28.5: only s reaches it.
     assert row["completion_rate"] == 0.5
-    # Playback A jumps 7 → 21 (bins 7..20); playback D is contiguous.
-    assert row["skip_zones"] == [7.0, 8.0, 9.0]
-    assert row["rewatch_hot_spots"] == [21.0, 22.0, 23.0]
+    # Playback A jumps 7 → 21 (bins 7..20, skipped alike: one zone); D is contiguous.
+    assert row["skip_zones"] == [7.0]
+    # Bins 21..23: 3 passes by 1 viewer (one moment); 24..25: 2 by 1; 0..2: 3 passes by
+    # 2 viewers (s's playbacks A and D, and t), a ratio of 1.5.
+    assert row["rewatch_hot_spots"] == [21.0, 24.0, 0.0]
     assert row["drop_offs"] == [3.0, 7.0, 19.0]
     # Row order does not matter: wall-clock order is restored per playback.
     shuffled = engagement(seg.sample(frac=1, random_state=3), duration=30, events=events)
