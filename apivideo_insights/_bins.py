@@ -36,6 +36,7 @@ __all__ = [
     "check_segments",
     "cohort_values",
     "cohorts",
+    "distinct_peaks",
     "durations_for",
     "pass_counts",
     "run_counts",
@@ -431,3 +432,41 @@ def scalar_duration(duration: Any) -> float:
         return float(duration)
     except (TypeError, ValueError):
         return 0.0
+
+
+#: Points closer than this share of the video (or one bin) are one moment: a drop-off
+#: spread over three neighbouring seconds is one drop-off, not the top three.
+_DISTINCT = 0.05
+
+
+def distinct_peaks(
+    values: np.ndarray, positions: np.ndarray, mask: np.ndarray, top: int
+) -> list[float]:
+    """The ``top`` largest ``values``' positions, largest first, each a distinct moment.
+
+    A run of neighbouring bins with the same value (a stretch skipped or rewatched as a
+    whole) is one moment, reported by its first bin; so is anything within ``_DISTINCT`` of
+    the video of a larger point.
+    """
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0 or top == 0:
+        return []
+    step = float(np.min(np.diff(positions))) if len(positions) > 1 else 0.0
+    span = float(positions[-1] - positions[0]) + step
+    gap = max(_DISTINCT * span, step)
+    vals = values[idx]
+    new_run = np.ones(len(idx), dtype=bool)
+    new_run[1:] = (np.diff(idx) != 1) | (vals[1:] != vals[:-1])
+    run = np.cumsum(new_run)
+    picked: list[float] = []
+    runs: set[int] = set()
+    # Bounded by the number of bins of one curve, and stops after ``top`` picks.
+    for k in np.lexsort((positions[idx], -vals)):
+        p = float(positions[idx[k]])
+        if run[k] in runs or any(abs(p - q) < gap for q in picked):
+            continue
+        picked.append(p)
+        runs.add(int(run[k]))
+        if len(picked) == top:
+            break
+    return picked

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _bins
-from ._bins import Binned
+from ._bins import Binned, distinct_peaks
 from .retention import _curves
 
 __all__ = ["engagement"]
@@ -113,42 +113,6 @@ def _total_playbacks(segments: pd.DataFrame) -> int | None:
     except (KeyError, TypeError, ValueError):
         return None
     return int(total) if rows == len(segments) else None
-
-
-#: Points closer than this share of the video (or one bin) are one moment: a drop-off
-#: spread over three neighbouring seconds is one drop-off, not the top three.
-_DISTINCT = 0.05
-
-
-def _top(values: np.ndarray, positions: np.ndarray, mask: np.ndarray, top: int) -> list[float]:
-    """The ``top`` largest ``values``' positions, largest first, each a distinct moment.
-
-    A run of neighbouring bins with the same value (a stretch skipped or rewatched as a
-    whole) is one moment, reported by its first bin; so is anything within ``_DISTINCT`` of
-    the video of a larger point.
-    """
-    idx = np.flatnonzero(mask)
-    if len(idx) == 0 or top == 0:
-        return []
-    step = float(np.min(np.diff(positions))) if len(positions) > 1 else 0.0
-    span = float(positions[-1] - positions[0]) + step
-    gap = max(_DISTINCT * span, step)
-    vals = values[idx]
-    new_run = np.ones(len(idx), dtype=bool)
-    new_run[1:] = (np.diff(idx) != 1) | (vals[1:] != vals[:-1])
-    run = np.cumsum(new_run)
-    picked: list[float] = []
-    runs: set[int] = set()
-    # Bounded by the number of bins of one curve, and stops after ``top`` picks.
-    for k in np.lexsort((positions[idx], -vals)):
-        p = float(positions[idx[k]])
-        if run[k] in runs or any(abs(p - q) < gap for q in picked):
-            continue
-        picked.append(p)
-        runs.add(int(run[k]))
-        if len(picked) == top:
-            break
-    return picked
 
 
 def engagement(
@@ -378,12 +342,12 @@ def engagement(
         vw = c.viewers[lo:hi].astype("float64")
         vs = c.views[lo:hi].astype("float64")
         fall = vw[:-1] - vw[1:]
-        drop_offs.append(_top(fall, pos[1:], fall > 0, top))
+        drop_offs.append(distinct_peaks(fall, pos[1:], fall > 0, top))
         sk = skips[lo:hi].astype("float64")
-        skip_zones.append(_top(sk, pos, sk > 0, top))
+        skip_zones.append(distinct_peaks(sk, pos, sk > 0, top))
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(vw > 0, vs / np.maximum(vw, 1), 0.0)
-        hot_spots.append(_top(ratio, pos, ratio > 1, top))
+        hot_spots.append(distinct_peaks(ratio, pos, ratio > 1, top))
 
     with np.errstate(invalid="ignore", divide="ignore"):
         play_rate = np.where(impressions > 0, views / impressions, np.nan)

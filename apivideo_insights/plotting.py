@@ -24,6 +24,7 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
+from ._bins import distinct_peaks
 from ._docstrings import fill
 
 __all__ = [
@@ -112,25 +113,16 @@ def _chapter_marks(chapters: Any) -> list[tuple[float, str]]:
 
 
 def _dropoffs(curve: pd.DataFrame, n: int) -> pd.Series:
-    """The ``n`` largest falls in retention from one bin to the next, by bin position.
-
-    Falls closer than 5% of the video to a larger one are skipped, so that the labels of
-    one steep stretch do not pile up on each other.
-    """
+    """The ``n`` largest falls in retention from one bin to the next, by bin position,
+    each a distinct moment (see :func:`_bins.distinct_peaks`), so that the labels of one
+    steep stretch do not pile up on each other."""
     drops = -curve["retention"].astype(float).diff()
-    drops = drops[drops > 0].sort_values(ascending=False, kind="stable")
+    values = drops.fillna(0.0).to_numpy()
     positions = np.asarray(curve.index, dtype=float)
-    gap = 0.05 * (positions.max() - positions.min()) if len(positions) else 0.0
-    kept: list[float] = []
-    for position in drops.index:
-        if len(kept) >= n:
-            break
-        if all(abs(float(position) - k) >= gap for k in kept):
-            kept.append(float(position))
-    return drops[[p in kept for p in drops.index.astype(float)]]
+    picked = distinct_peaks(values, positions, values > 0, n)
+    return drops.loc[picked]
 
 
-@fill
 def plot_retention(
     curve: pd.DataFrame,
     *,
