@@ -282,8 +282,7 @@ class Client:
 
     def clear_cache(self) -> None:
         """Forget every cached answer (of every account sharing the file)."""
-        if self._http.caching:
-            self._http.session.cache.clear()  # type: ignore[attr-defined]
+        self._http.clear_cache()
 
     # --------------------------------------------------------------------- plumbing
 
