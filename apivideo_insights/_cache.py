@@ -12,20 +12,13 @@ A cache is only ever a copy of what the API answers, so the rules are simple:
 
 Two processes may share one file: SQLite's locking serialises their writes (WAL mode lets
 readers go on meanwhile).
-
-Answers that never expire (events of ended sessions, closed periods) are also kept decoded
-in memory (:data:`SETTLED`), so that a notebook re-running a load does not pay to read and
-unpickle every page from SQLite again; each use still parses the JSON afresh, so no two
-callers ever share a mutable body.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 import warnings
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,58 +29,10 @@ from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
 
 from .exceptions import CacheError, CacheRebuiltWarning
 
-__all__ = ["LOCK_WAIT", "SETTLED", "damaged", "open_cache"]
+__all__ = ["LOCK_WAIT", "damaged", "open_cache"]
 
 #: Seconds a cache write waits for another program's lock on the file.
 LOCK_WAIT = 5.0
-
-
-class _Settled:
-    """A bounded, thread-safe LRU of never-expiring cached answers, by (file, cache key)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> Any:
-        with self._lock:
-            response = self._items.get(key)
-            if response is not None:
-                self._items.move_to_end(key)
-            return response
-
-    def put(self, key: tuple[str, str], response: Any) -> None:
-        size = len(response.content or b"")
-        if size > self.max_bytes // 8:
-            return  # one huge page must not push out everything else
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.content or b"")
-            self._items[key] = response
-            self._bytes += size
-            while self._bytes > self.max_bytes and self._items:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= len(dropped.content or b"")
-
-    def discard(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.content or b"")
-
-    def forget(self, path: Path | str) -> None:
-        """Drop every answer of one cache file (cleared, or rebuilt)."""
-        where = str(path)
-        with self._lock:
-            for key in [k for k in self._items if k[0] == where]:
-                self._bytes -= len(self._items.pop(key).content or b"")
-
-
-#: Never-expiring answers kept decoded, at most 64 MB of bodies per process.
-SETTLED = _Settled(64 * 2**20)
 
 
 def _advice(path: Path) -> str:
@@ -175,7 +120,6 @@ def open_cache(path: Path) -> SafeSQLiteCache:
                 extra = path.with_name(path.name + suffix)
                 if extra.exists():
                     extra.replace(aside.with_name(aside.name + suffix))
-            SETTLED.forget(path)
             warnings.warn(
                 f"the cache file {path} was damaged ({why}); it was moved to {aside} and a new "
                 "cache started (answers are fetched again)",

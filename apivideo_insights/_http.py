@@ -48,7 +48,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ._cache import SETTLED, damaged, open_cache
+from ._cache import damaged, open_cache
 from .exceptions import APIError, AuthError, NotFoundError, RateLimitError, SchemaError
 
 __all__ = [
@@ -740,7 +740,6 @@ class Http:
             if refresh:
                 kwargs["force_refresh"] = True
         response = self._send(url, kwargs)
-        self._unsettle(response)
         if response.status_code == 401 and self.auth.invalidate(
             response.request.headers.get("Authorization")
         ):
@@ -794,19 +793,6 @@ class Http:
             return
         cache = self.session.cache  # type: ignore[attr-defined]
         cache.save_response(response, key, expires)
-        self._unsettle(response)
-
-    def _unsettle(self, response: Any) -> None:
-        """A fresh answer replaces whatever the in-memory store held for its key."""
-        key = getattr(response, "cache_key", None)
-        if self.caching and key and not getattr(response, "from_cache", False):
-            SETTLED.discard((str(self.cache_path), key))
-
-    def clear_cache(self) -> None:
-        """Forget every cached answer of this cache file, on disk and in memory."""
-        if self.caching:
-            self.session.cache.clear()  # type: ignore[attr-defined]
-            SETTLED.forget(str(self.cache_path))
 
     def _cached(self, url: str, params: Any) -> Any:
         """A fresh cached answer, looked up directly (no session round trip), or None.
@@ -821,13 +807,7 @@ class Http:
             # What cache_key reads of a prepared request, without preparing one.
             request = _KeyRequest("GET", f"{url}{'&' if '?' in url else '?'}{query}")
             key = cache_key(request, self.fingerprint, _IGNORED)
-            settled = (str(self.cache_path), key)
-            response = SETTLED.get(settled)
-            if response is None:
-                response = cache.get_response(key)
-                never_expires = response is not None and response.expires is None
-                if never_expires and response.status_code == 200:
-                    SETTLED.put(settled, response)
+            response = cache.get_response(key)
         except Exception:  # a corrupt entry is a miss, the session will overwrite it
             return None
         if response is None or response.is_expired or response.status_code != 200:

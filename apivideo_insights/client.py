@@ -282,7 +282,8 @@ class Client:
 
     def clear_cache(self) -> None:
         """Forget every cached answer (of every account sharing the file)."""
-        self._http.clear_cache()
+        if self._http.caching:
+            self._http.session.cache.clear()  # type: ignore[attr-defined]
 
     # --------------------------------------------------------------------- plumbing
 

@@ -356,25 +356,3 @@ class TestErrors:
             warnings.simplefilter("always")
             avi.connect("k" * 20, base_url="http://example.org", cache=None)
         assert any("unencrypted" in str(w.message) for w in caught)
-
-
-def test_settled_answers_are_kept_in_memory_and_forgotten_with_the_cache(sandbox, tmp_path):
-    from apivideo_insights._cache import SETTLED
-
-    cache = tmp_path / "settled.sqlite"
-    session_id = str(sandbox.world.sessions.session_id.iloc[0])
-
-    def mine() -> list:
-        return [k for k in SETTLED._items if k[0] == str(cache)]
-
-    first = _connect(sandbox, cache=cache).session_events(session_id)
-    second_client = _connect(sandbox, cache=cache)
-    sandbox.reset_requests()
-    again = second_client.session_events(session_id)
-    assert sandbox.requests == []
-    assert mine(), "an ended session's events never expire: they are kept decoded"
-    pd.testing.assert_frame_equal(first.reset_index(drop=True), again.reset_index(drop=True))
-    second_client.clear_cache()
-    assert mine() == []
-    _connect(sandbox, cache=cache).session_events(session_id)
-    assert any("/events" in r.path for r in sandbox.requests)
