@@ -4,7 +4,8 @@ Small layers, each with one job (the requests-cache style):
 
 * :class:`BearerAuth` / :class:`BasicAuth`: put the credentials on each request. Bearer
   tokens come from ``POST /auth/api-key``, are refreshed before they expire (the refresh
-  token rotates) and again after a 401, once per request.
+  token rotates) and again after a 401 (a few times per request at most: a token can expire
+  while urllib3 retries a request).
 * :class:`RateLimitRetry`: urllib3 retries: 5xx and connection errors with exponential
   backoff; 429 after ``Retry-After`` / ``X-RateLimit-Retry-After`` (api.video sends the
   latter on *every* answer, so it is read on 429 only).
@@ -271,6 +272,10 @@ class Pacer:
             self.reset_at = reset_at
         else:
             self.remaining = min(self.remaining, remaining)
+
+
+#: Fresh tokens one request may ask for after 401 answers.
+_AUTH_ATTEMPTS = 3
 
 
 class RateLimitRetry(Retry):
@@ -727,7 +732,7 @@ class Http:
         expire_after: Any = None,
         refresh: bool = False,
     ) -> requests.Response:
-        """GET with cache, auth (one retry on 401), retries and error mapping."""
+        """GET with cache, auth (fresh tokens after a 401), retries and error mapping."""
         url = self.url(path_or_url)
         if self.caching and not refresh:
             hit = self._cached(url, params)
@@ -740,10 +745,13 @@ class Http:
             if refresh:
                 kwargs["force_refresh"] = True
         response = self._send(url, kwargs)
-        if response.status_code == 401 and self.auth.invalidate(
-            response.request.headers.get("Authorization")
-        ):
-            # Expired or revoked token: get a new one and try once more.
+        # Expired or revoked token: get a new one and try again. A token can also expire
+        # while urllib3 retries a request (each retry resends the same header), so a few
+        # fresh tokens are allowed; a server refusing every one still ends in AuthError.
+        for _ in range(_AUTH_ATTEMPTS):
+            used = response.request.headers.get("Authorization")
+            if response.status_code != 401 or not self.auth.invalidate(used):
+                break
             response = self._send(url, kwargs)
         if response.status_code != 200:
             raise error_from_response(response)

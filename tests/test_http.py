@@ -212,6 +212,25 @@ class _Stub(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):  # /auth/api-key and /auth/refresh: a new token each time
+        type(self).tokens += 1
+        n = type(self).tokens
+        body = json.dumps(
+            {
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "access_token": f"access-{n}",
+                "refresh_token": f"refresh-{n}",
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    tokens: ClassVar[int] = 0
+
     def log_message(self, *args):
         pass
 
@@ -222,12 +241,31 @@ def stub():
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     _Stub.hits = []
+    _Stub.tokens = 0
     yield server, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
 
 class TestRetries:
+    def test_a_token_that_expires_again_gets_another_fresh_one(self, stub):
+        # A token can expire while urllib3 retries a request: two 401s in a row.
+        _, url = stub
+        _Stub.script = [(401, {}), (401, {}), (200, {})]
+        http = Http("k" * 20, url, auth="bearer", cache=None)
+        body, _ = http.get_json("/players")
+        assert body["data"] == []
+        assert len(_Stub.hits) == 3
+        assert _Stub.tokens == 3  # the first token, then one fresh token per 401
+
+    def test_a_server_refusing_every_token_ends_in_auth_error(self, stub):
+        _, url = stub
+        _Stub.script = [(401, {})] * 10
+        http = Http("k" * 20, url, auth="bearer", cache=None)
+        with pytest.raises(avi.AuthError):
+            http.get_json("/players")
+        assert len(_Stub.hits) <= 4  # bounded: never a loop
+
     def test_429_with_only_x_ratelimit_retry_after(self, stub):
         _, url = stub
         headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Retry-After": "1"}
