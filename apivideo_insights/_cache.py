@@ -6,9 +6,10 @@ A cache is only ever a copy of what the API answers, so the rules are simple:
   moved aside and a new one started, with a warning; nothing wrong is ever served from it;
 * damage found later, in the middle of a load, stops the load with a :class:`CacheError`
   that names the file and says what to do;
-* a file another program holds a write lock on makes the load wait at most
-  :data:`LOCK_WAIT` seconds, then raises :class:`CacheError` (requests-cache's own SQLite
-  layer would retry forever).
+* a file another program holds a write lock on makes the load wait until the file has
+  seen no write for :data:`LOCK_WAIT` seconds, then raises :class:`CacheError`
+  (requests-cache's own SQLite layer would retry forever); another process busy writing
+  to the same file is waited for (up to :data:`LOCK_MAX`).
 
 Two processes may share one file: SQLite's locking serialises their writes (WAL mode lets
 readers go on meanwhile).
@@ -16,6 +17,7 @@ readers go on meanwhile).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 import warnings
@@ -31,8 +33,23 @@ from .exceptions import CacheError, CacheRebuiltWarning
 
 __all__ = ["LOCK_WAIT", "damaged", "open_cache"]
 
-#: Seconds a cache write waits for another program's lock on the file.
+#: Seconds a cache write waits on a lock while nothing is written to the file.
 LOCK_WAIT = 5.0
+#: Seconds a cache write waits on a lock in all, even while others keep writing.
+LOCK_MAX = 120.0
+
+
+def _activity(db_path: Any) -> tuple[tuple[int, int] | None, ...]:
+    """Size and modification time of the database and its WAL: they change while some
+    process writes."""
+    stamps: list[tuple[int, int] | None] = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(f"{db_path}{suffix}")
+            stamps.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 def _advice(path: Path) -> str:
@@ -47,7 +64,11 @@ class _BoundedSQLiteDict(SQLiteDict):
         with self._lock:
             con = self._connection
             assert con is not None  # opened by SQLiteDict.connection() before this runs
-            deadline = time.monotonic() + LOCK_WAIT
+            # Another process writing to the same file is contention, not a stuck lock: its
+            # writes change the database or its WAL. Give up only after LOCK_WAIT seconds
+            # without any change (or LOCK_MAX in all).
+            seen = _activity(self.db_path)
+            started = idle_since = time.monotonic()
             while True:
                 try:
                     con.execute("BEGIN IMMEDIATE")
@@ -59,10 +80,13 @@ class _BoundedSQLiteDict(SQLiteDict):
                             f"the cache file {self.db_path} cannot be written ({exc}); "
                             + _advice(Path(self.db_path))
                         ) from None
-                    if time.monotonic() > deadline:
+                    now, activity = time.monotonic(), _activity(self.db_path)
+                    if activity != seen:
+                        seen, idle_since = activity, now
+                    if now - idle_since > LOCK_WAIT or now - started > LOCK_MAX:
                         raise CacheError(
                             f"the cache file {self.db_path} has been locked by another program "
-                            f"for {LOCK_WAIT:.0f} s; close that program, or "
+                            f"for {now - idle_since:.0f} s; close that program, or "
                             + _advice(Path(self.db_path))
                         ) from None
                     time.sleep(0.01)
