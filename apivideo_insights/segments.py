@@ -222,9 +222,9 @@ def segments(
     # Durations are per video, over all sessions: decided once, before any split.
     dur_by_code = _durations_of(ev, duration, sessions)
     if len(ev) <= _BLOCK_EVENTS:
-        return _segments_block(ev, sessions=sessions, dur_by_code=dur_by_code, **options)
+        return _segments_block(ev, sessions=sessions, dur_by_code=dur_by_code, options=options)
     parts = [
-        _segments_block(ev[rows], sessions=sessions, dur_by_code=dur_by_code, **options)
+        _segments_block(ev[rows], sessions=sessions, dur_by_code=dur_by_code, options=options)
         for rows in _session_blocks(ev["session_id"].cat.codes.to_numpy(), _BLOCK_EVENTS)
     ]
     frame = pd.concat(parts, ignore_index=True)
@@ -293,20 +293,18 @@ def _segments_block(
     *,
     sessions: pd.DataFrame | None,
     dur_by_code: np.ndarray,
-    max_rate: float,
-    min_rate: float,
-    tolerance: float,
-    min_length: float,
-    merge_gap: float,
-    scrub_window: float,
-    open_end: Literal["cap", "drop"],
-    open_cap: float,
+    options: dict[str, Any],
 ) -> pd.DataFrame:
     """Reconstruct the sessions of ``ev`` (validated events; whole sessions only).
 
     ``dur_by_code`` holds the duration of every session category, decided over all the
-    events, so that a block gives exactly what the whole input would.
+    events, so that a block gives exactly what the whole input would; ``options`` are
+    :func:`segments`' keyword options.
     """
+    max_rate, min_rate = options["max_rate"], options["min_rate"]
+    tolerance, scrub_window = options["tolerance"], options["scrub_window"]
+    min_length, merge_gap = options["min_length"], options["merge_gap"]
+    open_end, open_cap = options["open_end"], options["open_cap"]
     sess_cat = ev["session_id"].cat.categories
     ncat = len(sess_cat)
     n_in = len(ev)
@@ -432,16 +430,7 @@ def _segments_block(
         "sessions": n_sess_used,
         "playbacks": int(seg.n_playbacks),
         "unclamped_sessions": int(np.count_nonzero(seen & np.isnan(dur_by_code))),
-        "options": {
-            "max_rate": max_rate,
-            "min_rate": min_rate,
-            "tolerance": tolerance,
-            "min_length": min_length,
-            "merge_gap": merge_gap,
-            "scrub_window": scrub_window,
-            "open_end": open_end,
-            "open_cap": open_cap,
-        },
+        "options": dict(options),
     }
     return frame
 
