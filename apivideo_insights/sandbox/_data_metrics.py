@@ -137,6 +137,11 @@ class QueryError(ValueError):
         }
 
 
+def _invalid_attribute(name: str, detail: str) -> QueryError:
+    """A path attribute (metric, aggregation, breakdown) api.video refuses."""
+    return QueryError(name, detail, title="An attribute is invalid.", type_=_INVALID_ATTRIBUTE)
+
+
 # --------------------------------------------------------------------------- facts
 @dataclass
 class Facts:
@@ -456,52 +461,40 @@ def parse_query(
     q = Query(endpoint=endpoint, metric=metric)
     if endpoint == "metrics":
         if metric not in METRIC_AGGREGATIONS:
-            raise QueryError(
+            raise _invalid_attribute(
                 "metric",
                 f"This metric is invalid. Use one of {_choices(METRIC_AGGREGATIONS)}.",
-                title="An attribute is invalid.",
-                type_=_INVALID_ATTRIBUTE,
             )
         valid = METRIC_AGGREGATIONS[metric]
         if second not in valid:
-            raise QueryError(
+            raise _invalid_attribute(
                 "aggregation",
                 f'The aggregation "{second}" is invalid for the metric "{metric}". '
                 f"Use one of {_choices(valid)}.",
-                title="An attribute is invalid.",
-                type_=_INVALID_ATTRIBUTE,
             )
         q.aggregation = second
     elif endpoint == "buckets":
         if metric not in BUCKET_METRICS:
-            raise QueryError(
+            raise _invalid_attribute(
                 "metric",
                 f"This metric is invalid. Use one of {_choices(BUCKET_METRICS)}.",
-                title="An attribute is invalid.",
-                type_=_INVALID_ATTRIBUTE,
             )
         if second not in BREAKDOWNS:
-            raise QueryError(
+            raise _invalid_attribute(
                 "breakdown",
                 f"This breakdown is invalid. Use one of {_choices(BREAKDOWNS)}.",
-                title="An attribute is invalid.",
-                type_=_INVALID_ATTRIBUTE,
             )
         if metric == "play-total" and second != "media-id":
-            raise QueryError(
+            raise _invalid_attribute(
                 "breakdown",
                 'The metric "play-total" is only available with the breakdown "media-id".',
-                title="An attribute is invalid.",
-                type_=_INVALID_ATTRIBUTE,
             )
         q.breakdown = second
     elif endpoint == "timeseries":
         if metric not in TIMESERIES_METRICS:
-            raise QueryError(
+            raise _invalid_attribute(
                 "metric",
                 f"This metric is invalid. Use one of {_choices(TIMESERIES_METRICS)}.",
-                title="An attribute is invalid.",
-                type_=_INVALID_ATTRIBUTE,
             )
     else:  # pragma: no cover - the server routes only these three
         raise ValueError(f"unknown /data endpoint {endpoint!r}")
