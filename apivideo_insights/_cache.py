@@ -13,30 +13,42 @@ A cache is only ever a copy of what the API answers, so the rules are simple:
 
 Two processes may share one file: SQLite's locking serialises their writes (WAL mode lets
 readers go on meanwhile).
+
+Besides requests-cache's ``responses`` table, the file keeps a ``frames`` table: the
+finished DataFrame of a load, stored with the expiry of the earliest-expiring answer it was
+built from. Re-running a notebook then costs one read per load instead of one per page plus
+the parsing, and it can never outlive the answers behind it (see
+:meth:`SafeSQLiteCache.save_frame`).
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import sqlite3
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from requests_cache.backends.base import BaseCache
 from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
 
 from .exceptions import CacheError, CacheRebuiltWarning
 
-__all__ = ["LOCK_WAIT", "damaged", "open_cache"]
+__all__ = ["LOCK_WAIT", "MAX_FRAME_BYTES", "damaged", "open_cache"]
 
 #: Seconds a cache write waits on a lock while nothing is written to the file.
 LOCK_WAIT = 5.0
 #: Seconds a cache write waits on a lock in all, even while others keep writing.
 LOCK_MAX = 120.0
+#: Frames larger than this (pickled) are not kept: SQLite refuses blobs over 1 GB, and the
+#: page cache still spares every request of such a load.
+MAX_FRAME_BYTES = 256 * 2**20
 
 
 def _activity(db_path: Any) -> tuple[tuple[int, int] | None, ...]:
@@ -111,6 +123,62 @@ class SafeSQLiteCache(SQLiteCache):
         self.redirects = _BoundedSQLiteDict(
             db_path, table_name="redirects", lock=self.responses._lock, serializer=None, **skwargs
         )
+        self.frames = _BoundedSQLiteDict(
+            db_path, table_name="frames", lock=self.responses._lock, serializer=None, **skwargs
+        )
+
+    def get_frame(self, key: str) -> pd.DataFrame | None:
+        """The frame kept under ``key`` if it has not expired, else None."""
+        table = self.frames
+        # The table's lock: its one connection is shared by the threads of a client.
+        with table._lock, table.connection() as con:
+            row = con.execute("SELECT value, expires FROM frames WHERE key=?", (key,)).fetchone()
+        if row is None or (row[1] is not None and row[1] <= time.time()):
+            return None
+        try:
+            # The same trust as requests-cache's own answers, pickled in the same file.
+            frame = pickle.loads(row[0])  # noqa: S301
+        except Exception:  # written by another version of pandas, or damaged: a miss
+            return None
+        return frame if isinstance(frame, pd.DataFrame) else None
+
+    def save_frame(self, key: str, frame: pd.DataFrame, expires: datetime | None) -> bool:
+        """Keep ``frame`` under ``key`` until ``expires`` (None: forever).
+
+        ``expires`` must be that of the earliest-expiring answer the frame was built from,
+        so that a kept frame is never fresher than what the cache would serve page by page.
+        Returns False (and keeps nothing) for frames over :data:`MAX_FRAME_BYTES`.
+        """
+        if int(frame.memory_usage(index=True, deep=False).sum()) > MAX_FRAME_BYTES:
+            return False  # too large already, before the cost of pickling it
+        blob = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(blob) > MAX_FRAME_BYTES:
+            return False
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        stamp = None if expires is None else int(expires.timestamp())
+        table = self.frames
+        with table.connection(commit=True) as con:
+            con.execute(
+                "DELETE FROM frames WHERE expires IS NOT NULL AND expires <= ?",
+                (time.time(),),
+            )
+            con.execute(
+                "INSERT OR REPLACE INTO frames (key, value, expires) VALUES (?,?,?)",
+                (key, sqlite3.Binary(blob), stamp),
+            )
+        return True
+
+    def close(self) -> None:
+        super().close()
+        self.frames.close()
+
+    def clear(self) -> None:
+        super().clear()  # on failure it deletes the file and starts the tables again
+        try:
+            self.frames.clear()
+        except sqlite3.Error:
+            self.frames.init_db()
 
 
 def _damage(path: Path) -> str | None:

@@ -801,6 +801,71 @@ class Http:
             return
         cache = self.session.cache  # type: ignore[attr-defined]
         cache.save_response(response, key, expires)
+        response.expires = expires  # type: ignore[attr-defined]  # read by keep_frame
+
+    def frame_key(self, loader: str, path: str, params: Any, *extra: Any) -> str | None:
+        """The key of a finished frame: the request, what shaped the frame, the account.
+
+        None when there is no cache. The versions of this package and of pandas are part of
+        it, so an upgrade rebuilds frames instead of unpickling old ones.
+        """
+        if not self.caching:
+            return None
+        import pandas as pd
+
+        from . import __version__
+
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (
+            "frame-v1",
+            __version__,
+            pd.__version__,
+            loader,
+            self.url(path),
+            repr(list(params.items() if isinstance(params, Mapping) else params)),
+            repr(extra),
+            self.fingerprint,
+        ):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def count_cached(self, answers: int) -> None:
+        """Count answers served from the cache without being read (a kept frame's)."""
+        with self._count_lock:
+            self.cached += answers
+
+    def recall_frame(self, key: str | None) -> Any:
+        """The finished frame kept under ``key`` (see :meth:`frame_key`), or None."""
+        if key is None:
+            return None
+        try:
+            return self.session.cache.get_frame(key)  # type: ignore[attr-defined]
+        except sqlite3.Error as exc:
+            raise damaged(self.cache_path, exc) from None
+
+    def keep_frame(self, key: str | None, frame: Any, responses: Iterable[Any]) -> bool:
+        """Keep a finished frame for as long as every answer it was built from stays fresh.
+
+        Nothing is kept when an answer was not stored (it could not be re-read either) or
+        has already expired.
+        """
+        if key is None:
+            return False
+        expires: datetime | None = None
+        for response in responses:
+            stored = getattr(response, "from_cache", False) or getattr(response, "cache_key", None)
+            if not stored:
+                return False
+            when = getattr(response, "expires", None)
+            if when is not None and (expires is None or when < expires):
+                expires = when
+        if expires is not None and expires <= datetime.now(expires.tzinfo):
+            return False
+        try:
+            return bool(self.session.cache.save_frame(key, frame, expires))  # type: ignore[attr-defined]
+        except sqlite3.Error as exc:
+            raise damaged(self.cache_path, exc) from None
 
     def _cached(self, url: str, params: Any) -> Any:
         """A fresh cached answer, looked up directly (no session round trip), or None.

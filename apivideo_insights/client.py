@@ -281,7 +281,7 @@ class Client:
         self._http.close()
 
     def clear_cache(self) -> None:
-        """Forget every cached answer (of every account sharing the file)."""
+        """Forget every cached answer and kept frame (of every account sharing the file)."""
         if self._http.caching:
             self._http.session.cache.clear()  # type: ignore[attr-defined]
 
@@ -309,6 +309,34 @@ class Client:
             desc=desc,
             page_size=self.page_size,
         )
+
+    def _memo(
+        self,
+        loader: str,
+        path: str,
+        params: Sequence[tuple[str, Any]] | Mapping[str, Any],
+        refresh: bool,
+        load: Callable[[], tuple[pd.DataFrame, list[Any]]],
+        *shape: Any,
+    ) -> pd.DataFrame:
+        """Serve a load from its kept frame, or run ``load`` and keep what it built.
+
+        A kept frame expires with the earliest of the answers it was built from, so it is
+        served exactly when each of its pages would have been served from the cache; it
+        skips reading and parsing them again. ``shape``: what else shaped the frame.
+        """
+        key = self._http.frame_key(loader, path, params, self.page_size, *shape)
+        if not refresh:
+            kept = self._http.recall_frame(key)
+            if kept is not None:
+                served = int(kept.attrs.get("requests", 0)) + int(kept.attrs.get("from_cache", 0))
+                kept.attrs.update(loaded_at=_now().isoformat(), requests=0, from_cache=served)
+                self._http.count_cached(served)
+                return kept
+        frame, responses = load()
+        if not frame.attrs.get("failed"):
+            self._http.keep_frame(key, frame, responses)
+        return frame
 
     def _stamp(
         self,
@@ -362,20 +390,25 @@ class Client:
         extra: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
         params = P.list_params(resource, filters) if resource in P.LIST_FILTERS else []
-        listing = self._read(
-            path, params, key=key, expire_after=LIST_TTL, refresh=refresh, desc=resource
-        )
-        frame = P.resource_frame(
-            listing.items, columns, required=required, what=resource, extra=extra, url=path
-        )
-        return self._stamp(
-            frame,
-            path,
-            params,
-            listing.responses,
-            pages=listing.pages,
-            duplicates=listing.duplicates,
-        )
+
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            listing = self._read(
+                path, params, key=key, expire_after=LIST_TTL, refresh=refresh, desc=resource
+            )
+            frame = P.resource_frame(
+                listing.items, columns, required=required, what=resource, extra=extra, url=path
+            )
+            stamped = self._stamp(
+                frame,
+                path,
+                params,
+                listing.responses,
+                pages=listing.pages,
+                duplicates=listing.duplicates,
+            )
+            return stamped, listing.responses
+
+        return self._memo(resource, path, params, refresh, load)
 
     # ------------------------------------------------------------------------ lists
 
@@ -501,9 +534,13 @@ class Client:
         """
         vid = _check_id(video_id, "video_id")
         path = f"/videos/{quote(vid, safe='')}/status"
-        body, response = self._http.get_json(path, expire_after=LIST_TTL, refresh=refresh)
-        frame = P.video_status_frame(vid, body, url=path)
-        return self._stamp(frame, path, {}, [response])
+
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            body, response = self._http.get_json(path, expire_after=LIST_TTL, refresh=refresh)
+            frame = P.video_status_frame(vid, body, url=path)
+            return self._stamp(frame, path, {}, [response]), [response]
+
+        return self._memo("video_status", path, {}, refresh, load)
 
     # --------------------------------------------------------------- legacy analytics
 
@@ -553,23 +590,7 @@ class Client:
                 raise TypeError(err)
             params.extend((f"metadata[{k}]", str(v)) for k, v in sorted(metadata.items()))
         path = f"/analytics/videos/{quote(vid, safe='')}"
-        listing = self._read(
-            path,
-            params,
-            key=_session_key,
-            expire_after=expire,
-            refresh=refresh,
-            desc="sessions",
-        )
-        frame = P.session_frame(listing.items, video_id=vid, url=path)
-        return self._stamp(
-            frame,
-            path,
-            params,
-            listing.responses,
-            pages=listing.pages,
-            duplicates=listing.duplicates,
-        )
+        return self._sessions(path, params, expire, refresh, video_id=vid)
 
     def live_stream_sessions(
         self, live_stream_id: str, period: Any = None, *, refresh: bool = False
@@ -583,23 +604,37 @@ class Client:
         text, expire = self._period(period)
         params: list[tuple[str, Any]] = [("period", text)]
         path = f"/analytics/live-streams/{quote(lid, safe='')}"
-        listing = self._read(
-            path,
-            params,
-            key=_session_key,
-            expire_after=expire,
-            refresh=refresh,
-            desc="sessions",
-        )
-        frame = P.session_frame(listing.items, live_stream_id=lid, url=path)
-        return self._stamp(
-            frame,
-            path,
-            params,
-            listing.responses,
-            pages=listing.pages,
-            duplicates=listing.duplicates,
-        )
+        return self._sessions(path, params, expire, refresh, live_stream_id=lid)
+
+    def _sessions(
+        self,
+        path: str,
+        params: list[tuple[str, Any]],
+        expire: Any,
+        refresh: bool,
+        **owner: str,
+    ) -> pd.DataFrame:
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            listing = self._read(
+                path,
+                params,
+                key=_session_key,
+                expire_after=expire,
+                refresh=refresh,
+                desc="sessions",
+            )
+            frame = P.session_frame(listing.items, url=path, **owner)
+            stamped = self._stamp(
+                frame,
+                path,
+                params,
+                listing.responses,
+                pages=listing.pages,
+                duplicates=listing.duplicates,
+            )
+            return stamped, listing.responses
+
+        return self._memo("sessions", path, params, refresh, load, sorted(owner.items()))
 
     def session_events(self, session_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """One session's player events (legacy ``GET /analytics/sessions/{id}/events``).
@@ -638,69 +673,77 @@ class Client:
             for name in owners:
                 frame[name] = pd.Series([], dtype="category")
             return self._stamp(frame, "/analytics/sessions/{id}/events", {}, [], sessions=0)
-        settled_before = _now() - SETTLE
-        jobs = []
-        for sid in ids:
-            end = ended.get(sid)
-            expire = NEVER_EXPIRE if end is not None and end < settled_before else OPEN_TTL
-            jobs.append(
-                Job(
-                    f"/analytics/sessions/{quote(sid, safe='')}/events",
-                    (),
-                    key=None,
-                    expire_after=expire,
-                    refresh=refresh,
-                    label=sid,
+
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            settled_before = _now() - SETTLE
+            jobs = []
+            for sid in ids:
+                end = ended.get(sid)
+                expire = NEVER_EXPIRE if end is not None and end < settled_before else OPEN_TTL
+                jobs.append(
+                    Job(
+                        f"/analytics/sessions/{quote(sid, safe='')}/events",
+                        (),
+                        key=None,
+                        expire_after=expire,
+                        refresh=refresh,
+                        label=sid,
+                    )
                 )
+            results = read_many(
+                self._http,
+                jobs,
+                max_workers=self.max_workers,
+                progress=self.progress,
+                desc="events",
+                page_size=self.page_size,
             )
-        results = read_many(
-            self._http,
-            jobs,
-            max_workers=self.max_workers,
-            progress=self.progress,
-            desc="events",
-            page_size=self.page_size,
-        )
-        pages: list[tuple[str, list[Any]]] = []
-        failed: dict[str, BaseException] = {}
-        responses: list[Any] = []
-        quiet_since = _now() - pd.Timedelta(days=1)
-        for sid, job, result in zip(ids, jobs, results):
-            if isinstance(result, BaseException):
-                if not isinstance(result, APIError):
-                    raise result
-                failed[sid] = result
-                continue
-            pages.append((sid, result.items))
-            responses.extend(result.responses)
-            if job.expire_after is not NEVER_EXPIRE:
-                _keep_if_settled(self._http, result, quiet_since)
-        if failed and not pages:
-            first = next(iter(failed.values()))
-            first.add_note(f"all {len(failed)} session(s) failed to load")
-            raise first
-        if failed:
-            named = ", ".join(list(failed)[:5]) + (" ..." if len(failed) > 5 else "")
-            reasons = {type(e).__name__ for e in failed.values()}
-            warnings.warn(
-                f"{len(failed)} of {len(ids)} sessions failed to load "
-                f"({', '.join(sorted(reasons))}): {named}; returning the events of the others "
-                "(attrs['failed'] lists them).",
-                PartialLoadWarning,
-                stacklevel=2,
+            pages: list[tuple[str, list[Any]]] = []
+            failed: dict[str, BaseException] = {}
+            responses: list[Any] = []
+            quiet_since = _now() - pd.Timedelta(days=1)
+            for sid, job, result in zip(ids, jobs, results):
+                if isinstance(result, BaseException):
+                    if not isinstance(result, APIError):
+                        raise result
+                    failed[sid] = result
+                    continue
+                pages.append((sid, result.items))
+                responses.extend(result.responses)
+                if job.expire_after is not NEVER_EXPIRE:
+                    _keep_if_settled(self._http, result, quiet_since)
+            if failed and not pages:
+                first = next(iter(failed.values()))
+                first.add_note(f"all {len(failed)} session(s) failed to load")
+                raise first
+            if failed:
+                named = ", ".join(list(failed)[:5]) + (" ..." if len(failed) > 5 else "")
+                reasons = {type(e).__name__ for e in failed.values()}
+                warnings.warn(
+                    f"{len(failed)} of {len(ids)} sessions failed to load "
+                    f"({', '.join(sorted(reasons))}): {named}; returning the events of the others "
+                    "(attrs['failed'] lists them).",
+                    PartialLoadWarning,
+                    stacklevel=4,  # load <- _memo <- events <- the caller
+                )
+            frame = P.event_frame(pages)
+            for name, mapping in owners.items():
+                values = frame["session_id"].astype(object).map(mapping)
+                frame[name] = values.astype("category")
+            stamped = self._stamp(
+                frame,
+                "/analytics/sessions/{id}/events",
+                {},
+                responses,
+                sessions=len(ids),
+                failed={sid: str(exc) for sid, exc in failed.items()},
             )
-        frame = P.event_frame(pages)
-        for name, mapping in owners.items():
-            values = frame["session_id"].astype(object).map(mapping)
-            frame[name] = values.astype("category")
-        return self._stamp(
-            frame,
-            "/analytics/sessions/{id}/events",
-            {},
-            responses,
-            sessions=len(ids),
-            failed={sid: str(exc) for sid, exc in failed.items()},
-        )
+            return stamped, responses
+
+        # The events of the same sessions, with the same owners, make the same frame.
+        shape = (ids, sorted((k, [m.get(i) for i in ids]) for k, m in owners.items()))
+        path = "/analytics/sessions/{id}/events"
+        return self._memo("events", path, {}, refresh, load, shape)
 
     # ---------------------------------------------------------------------- /data
 
@@ -749,15 +792,19 @@ class Client:
         P._choice(aggregation, P.METRIC_AGGREGATIONS[metric], f"aggregation (for {metric})")
         params, t1 = P.data_params("metrics", start=start, end=end, filters=filters)
         path = f"/data/metrics/{metric}/{aggregation}"
-        body, response = self._http.get_json(
-            path,
-            params,
-            expire_after=self._data_expire(metric, t1, total=aggregation == "total"),
-            refresh=refresh,
-        )
-        frame = P.metric_frame(body, metric=metric, aggregation=aggregation, url=path)
-        context = frame.attrs.get("context", {})
-        return self._stamp(frame, path, params, [response], context=context)
+
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            body, response = self._http.get_json(
+                path,
+                params,
+                expire_after=self._data_expire(metric, t1, total=aggregation == "total"),
+                refresh=refresh,
+            )
+            frame = P.metric_frame(body, metric=metric, aggregation=aggregation, url=path)
+            context = frame.attrs.get("context", {})
+            return self._stamp(frame, path, params, [response], context=context), [response]
+
+        return self._memo("metrics", path, params, refresh, load)
 
     def breakdown(
         self,
@@ -781,29 +828,16 @@ class Client:
         P._choice(breakdown, P.BREAKDOWNS, "breakdown")
         params, t1 = P.data_params("buckets", start=start, end=end, filters=filters)
         path = f"/data/buckets/{metric}/{breakdown}"
-        listing = self._read(
+        return self._data_list(
+            "breakdown",
             path,
             params,
             key="dimensionValue",
+            columns=P.BREAKDOWN_COLUMNS,
+            required=["dimension_value", "metric_value"],
             expire_after=self._data_expire(metric, t1),
             refresh=refresh,
             desc=f"{metric} by {breakdown}",
-        )
-        frame = P.resource_frame(
-            listing.items,
-            P.BREAKDOWN_COLUMNS,
-            required=["dimension_value", "metric_value"],
-            what="breakdown",
-            url=path,
-        )
-        return self._stamp(
-            frame,
-            path,
-            params,
-            listing.responses,
-            pages=listing.pages,
-            duplicates=listing.duplicates,
-            context=dict(listing.first.get("context") or {}),
         )
 
     def timeseries(
@@ -829,32 +863,54 @@ class Client:
         if interval is not None:
             params.append(("interval", interval))
         path = f"/data/timeseries/{metric}"
-        listing = self._read(
+        return self._data_list(
+            "timeseries",
             path,
             params,
             key="emittedAt",
+            columns=P.TIMESERIES_COLUMNS,
+            required=["emitted_at", "metric_value"],
             expire_after=self._data_expire(metric, t1),
             refresh=refresh,
             desc=f"{metric} over time",
+            sort_by="emitted_at",
         )
-        frame = P.resource_frame(
-            listing.items,
-            P.TIMESERIES_COLUMNS,
-            required=["emitted_at", "metric_value"],
-            what="timeseries",
-            url=path,
-        )
-        if len(frame):
-            frame = frame.sort_values("emitted_at", kind="stable").reset_index(drop=True)
-        return self._stamp(
-            frame,
-            path,
-            params,
-            listing.responses,
-            pages=listing.pages,
-            duplicates=listing.duplicates,
-            context=dict(listing.first.get("context") or {}),
-        )
+
+    def _data_list(
+        self,
+        what: str,
+        path: str,
+        params: list[tuple[str, Any]],
+        *,
+        key: str,
+        columns: Mapping[str, Any],
+        required: Sequence[str],
+        expire_after: Any,
+        refresh: bool,
+        desc: str,
+        sort_by: str | None = None,
+    ) -> pd.DataFrame:
+        """A paginated ``/data`` answer (buckets or timeseries) as one frame."""
+
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            listing = self._read(
+                path, params, key=key, expire_after=expire_after, refresh=refresh, desc=desc
+            )
+            frame = P.resource_frame(listing.items, columns, required=required, what=what, url=path)
+            if sort_by is not None and len(frame):
+                frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
+            stamped = self._stamp(
+                frame,
+                path,
+                params,
+                listing.responses,
+                pages=listing.pages,
+                duplicates=listing.duplicates,
+                context=dict(listing.first.get("context") or {}),
+            )
+            return stamped, listing.responses
+
+        return self._memo(what, path, params, refresh, load)
 
     # ----------------------------------------------------------------------- files
 

@@ -157,6 +157,125 @@ class TestCache:
         assert len(full) == len(want)
 
 
+class TestKeptFrames:
+    """A finished frame is kept beside the answers it was built from, and never outlives
+    them: a re-run reads one frame per loader instead of every page."""
+
+    @staticmethod
+    def _frames(api):
+        table = api._http.session.cache.frames
+        with table.connection() as con:
+            return con.execute("SELECT key, expires FROM frames").fetchall()
+
+    @staticmethod
+    def _sql(api, statement, *args):
+        table = api._http.session.cache.frames
+        with table.connection(commit=True) as con:
+            con.execute(statement, args)
+
+    def test_a_rerun_reads_one_frame_per_load_and_the_pages_still_serve(self, sandbox, tmp_path):
+        cache = tmp_path / "c.sqlite"
+        video, ids = _sessions_of(sandbox.world, 20)
+        cold = _connect(sandbox, cache=cache, page_size=10)
+        frames = [cold.videos(), cold.video_sessions(video, period=PERIOD), cold.events(ids)]
+        assert len(self._frames(cold)) == 3
+        cold.close()
+        sandbox.reset_requests()
+        warm = _connect(sandbox, cache=cache, page_size=10)
+        again = [warm.videos(), warm.video_sessions(video, period=PERIOD), warm.events(ids)]
+        assert sandbox.requests == []
+        for before, after in zip(frames, again):
+            pd.testing.assert_frame_equal(before, after)
+            assert after.attrs["requests"] == 0
+            assert after.attrs["from_cache"] == before.attrs["requests"] >= 1
+            assert after.attrs["loaded_at"] >= before.attrs["loaded_at"]
+        # Without the kept frames every page is read and parsed again: same frames, no request.
+        warm._http.session.cache.frames.clear()
+        rebuilt = [warm.videos(), warm.video_sessions(video, period=PERIOD), warm.events(ids)]
+        assert sandbox.requests == []
+        for before, after in zip(frames, rebuilt):
+            pd.testing.assert_frame_equal(before, after)
+        assert len(self._frames(warm)) == 3
+
+    def test_a_kept_frame_expires_with_its_earliest_answer(self, sandbox, tmp_path):
+        api = _connect(sandbox, cache=tmp_path / "c.sqlite", page_size=3)
+        video, _ = _sessions_of(sandbox.world, 0)
+        api.videos()  # several pages, each kept for minutes
+        pages = [r.expires for r in api._http.session.cache.responses.values()]
+        assert len(pages) >= 2
+        api.events(api.video_sessions(video, period=PERIOD).iloc[:3])  # ended: never expire
+        expiries = sorted((e for _, e in self._frames(api)), key=lambda e: (e is not None, e))
+        assert expiries[:2] == [None, None]
+        assert expiries[2] == int(min(pages).timestamp())
+
+    def test_an_expired_kept_frame_is_rebuilt(self, sandbox, tmp_path):
+        api = _connect(sandbox, cache=tmp_path / "c.sqlite")
+        first = api.players()
+        self._sql(api, "UPDATE frames SET expires = 1")
+        sandbox.reset_requests()
+        again = api.players()  # the pages are still fresh: rebuilt without a request
+        assert sandbox.requests == []
+        pd.testing.assert_frame_equal(first, again)
+        ((_, expires),) = self._frames(api)
+        assert expires > time.time()
+        # Once the answers expire too, the frame goes with them and the API is asked again.
+        api._http.session.cache.reset_expiration(0)  # 0: expire now
+        self._sql(api, "UPDATE frames SET expires = 1")
+        api.players()
+        assert [r.path for r in sandbox.requests] == ["/players"]
+
+    def test_a_damaged_kept_frame_is_a_miss(self, sandbox, tmp_path):
+        api = _connect(sandbox, cache=tmp_path / "c.sqlite")
+        first = api.videos()
+        self._sql(api, "UPDATE frames SET value = ?", b"\x80\x05not a pickle")
+        sandbox.reset_requests()
+        pd.testing.assert_frame_equal(first, api.videos())
+        assert sandbox.requests == []
+
+    def test_refresh_replaces_and_clear_cache_drops_kept_frames(self, tmp_path):
+        from apivideo_insights.sandbox import simulate
+
+        cache = tmp_path / "c.sqlite"
+        port = _free_port()
+        old, new = (simulate(seed=s, now="2024-06-01T12:00Z", sessions=20) for s in (1, 2))
+        assert {v["videoId"] for v in old.videos} != {v["videoId"] for v in new.videos}
+        with serve(old, port=port, api_key="replace-key") as sb:
+            _connect(sb, cache=cache).videos()
+        with serve(new, port=port, api_key="replace-key") as sb:
+            api = _connect(sb, cache=cache)
+            ids = lambda frame: set(frame["video_id"])  # noqa: E731
+            assert ids(api.videos()) == {v["videoId"] for v in old.videos}  # still fresh
+            assert ids(api.videos(refresh=True)) == {v["videoId"] for v in new.videos}
+            assert ids(api.videos()) == {v["videoId"] for v in new.videos}
+            sb.reset_requests()
+            api.clear_cache()
+            assert self._frames(api) == []
+            api.videos()
+            assert "/videos" in [r.path for r in sb.requests]
+
+    def test_frames_over_the_size_limit_are_not_kept(self, sandbox, tmp_path, monkeypatch):
+        from apivideo_insights import _cache
+
+        monkeypatch.setattr(_cache, "MAX_FRAME_BYTES", 100)
+        api = _connect(sandbox, cache=tmp_path / "c.sqlite")
+        first = api.videos()
+        assert self._frames(api) == []
+        sandbox.reset_requests()
+        pd.testing.assert_frame_equal(first, api.videos())
+        assert sandbox.requests == []
+
+    def test_what_shaped_the_frame_is_part_of_its_key(self, sandbox, tmp_path):
+        api = _connect(sandbox, cache=tmp_path / "c.sqlite")
+        video, _ = _sessions_of(sandbox.world, 0)
+        sessions = api.video_sessions(video, period=PERIOD).iloc[:5]
+        by_frame = api.events(sessions)
+        by_ids = api.events(list(sessions["session_id"]))
+        assert "video_id" in by_frame.columns
+        assert "video_id" not in by_ids.columns
+        assert set(by_frame["video_id"].astype(str)) == {video}
+        pd.testing.assert_frame_equal(by_frame.drop(columns="video_id"), by_ids)
+
+
 class TestAuth:
     def test_tokens_expiring_mid_load(self, sandbox_server):
         sb = sandbox_server(token_ttl=1, latency=0.05)
