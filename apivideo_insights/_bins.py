@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .exceptions import warn
+
 __all__ = [
     "Binned",
     "Cohorts",
@@ -156,6 +158,17 @@ def durations_for(segments: pd.DataFrame, duration: Any) -> np.ndarray:
             f"not {type(duration).__name__}."
         ) from None
     _check_positive(np.array([number]))
+    if n and "video_id" in segments.columns:
+        videos = segments["video_id"]
+        videos = videos[videos.notna()]
+        # Cheaper than counting distinct ids: is any row's video not the first row's?
+        if len(videos) and bool((videos != videos.iloc[0]).any()):
+            warn(
+                f"duration={number:g} is one length for segments of several videos: every "
+                "video is taken to last that long. Pass a Series of lengths indexed by "
+                "video_id (e.g. videos.set_index('video_id')['duration']), or filter "
+                "segments to one video."
+            )
     return np.full(n, number)
 
 

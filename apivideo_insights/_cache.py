@@ -27,7 +27,6 @@ import os
 import pickle
 import sqlite3
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ import pandas as pd
 from requests_cache.backends.base import BaseCache
 from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
 
-from .exceptions import CacheError, CacheRebuiltWarning
+from .exceptions import CacheError, CacheRebuiltWarning, warn
 
 __all__ = ["LOCK_WAIT", "MAX_FRAME_BYTES", "damaged", "open_cache"]
 
@@ -212,11 +211,10 @@ def open_cache(path: Path) -> SafeSQLiteCache:
                 extra = path.with_name(path.name + suffix)
                 if extra.exists():
                     extra.replace(aside.with_name(aside.name + suffix))
-            warnings.warn(
+            warn(
                 f"the cache file {path} was damaged ({why}); it was moved to {aside} and a new "
                 "cache started (answers are fetched again)",
                 CacheRebuiltWarning,
-                stacklevel=4,  # open_cache <- Http <- connect <- the caller
             )
     try:
         return SafeSQLiteCache(str(path), wal=True)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ from ._http import (
 )
 from ._pagination import MAX_PAGE_SIZE, Job, Listing, read_many, read_pages
 from ._schema import EVENT_COLUMNS, empty_frame, to_utc
-from .exceptions import APIError, PartialLoadWarning
+from .exceptions import APIError, PartialLoadWarning, warn
 
 __all__ = ["Client", "connect"]
 
@@ -92,11 +91,9 @@ def _resolve_base_url(base_url: str | None, sandbox: bool) -> str:
         err = f"base_url {base_url!r} is not an http(s) URL; e.g. https://ws.api.video"
         raise ValueError(err)
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        warnings.warn(
+        warn(
             f"base_url {base_url!r} is plain http: the API key would travel unencrypted; "
-            "use https unless this is a local test server.",
-            UserWarning,
-            stacklevel=3,
+            "use https unless this is a local test server."
         )
     return base_url.strip().rstrip("/")
 
@@ -719,12 +716,11 @@ class Client:
             if failed:
                 named = ", ".join(list(failed)[:5]) + (" ..." if len(failed) > 5 else "")
                 reasons = {type(e).__name__ for e in failed.values()}
-                warnings.warn(
+                warn(
                     f"{len(failed)} of {len(ids)} sessions failed to load "
                     f"({', '.join(sorted(reasons))}): {named}; returning the events of the others "
                     "(attrs['failed'] lists them).",
                     PartialLoadWarning,
-                    stacklevel=4,  # load <- _memo <- events <- the caller
                 )
             frame = P.event_frame(pages)
             for name, mapping in owners.items():

@@ -8,6 +8,10 @@ without credentials, and the problem JSON's ``title``/``detail``.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = [
     "APIError",
     "AuthError",
@@ -93,3 +97,17 @@ class CacheError(InsightsError):
 
 class CacheRebuiltWarning(UserWarning):
     """A damaged cache file was moved aside and a new one started."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` pointing at the caller's own line: the first frame outside this
+    package, however many of its functions (loaders, dask wrappers) lie in between."""
+    frame = sys._getframe(0)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -3,10 +3,10 @@ slower than the client's timeout, a rate limit and short-lived tokens delivers e
 rows the simulated world holds (no duplicate, no gap).
 
 The pages are many but tiny (``page_size=1``), the latency is zero and the client timeout
-short, so the whole load takes seconds. The sandbox's rate limit counts per minute; to hit
-it many times within seconds the test swaps in a limiter with the same behaviour and
-headers but a one-second window (``_ShortWindow``), and a "noisy neighbour" thread spends
-the same budget so that the client also meets real 429s, not only its own pacing.
+short, so the whole load takes seconds. api.video's rate limit counts per minute; to hit
+it many times within seconds the sandbox runs with one-second windows (``rate_window``),
+and a "noisy neighbour" thread spends the same budget so that the client also meets real
+429s, not only its own pacing.
 """
 
 from __future__ import annotations
@@ -29,39 +29,10 @@ from _fault_figures import record
 import apivideo_insights as avi
 from apivideo_insights.exceptions import PartialLoadWarning
 from apivideo_insights.sandbox import serve, simulate
-from apivideo_insights.sandbox import server as sandbox_server
 
 NOW = "2024-06-01T12:00:00+00:00"
 PERIOD = "2024-04-01/2024-06-01"  # the whole simulated month, and more
 EVENT_COLUMNS = ["session_id", "type", "at", "seek_from", "seek_to", "emitted_at"]
-
-
-class _ShortWindow(sandbox_server._RateLimiter):
-    """The sandbox's fixed-window limiter with a window of ``window`` seconds, not 60."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        super().__init__(limit)
-        self.window = window
-        self.refused = 0
-
-    def hit(self) -> tuple[bool, dict[str, str]]:
-        assert self.limit is not None
-        with self._lock:
-            now = time.monotonic()
-            if self._count == 0 or now - self._start >= self.window:
-                self._start, self._count = now, 0
-            allowed = self._count < self.limit
-            if allowed:
-                self._count += 1
-            else:
-                self.refused += 1
-            remaining = max(0, self.limit - self._count)
-            retry = max(1, math.ceil(self._start + self.window - now))
-        return allowed, {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Retry-After": str(retry),
-        }
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +90,7 @@ def test_thousand_pages_through_faults_deliver_exactly_the_world(world, caplog) 
     stop = threading.Event()
     sent = [0]
     neighbour = None
-    with serve(world, token_ttl=3, faults=faults, rate_limit=1000) as sb:
-        limiter = _ShortWindow(limit=120, window=1.0)
-        sb._app.limiter = limiter
+    with serve(world, token_ttl=3, faults=faults, rate_limit=120, rate_window=1.0) as sb:
         try:
             neighbour = threading.Thread(
                 target=_neighbour, args=(sb.base_url, sb.api_key, stop, sent), daemon=True
@@ -233,9 +202,7 @@ def test_a_rate_limited_window_is_waited_out_not_raised(world) -> None:
     """Another client spent the whole window: the load waits for the reset and completes."""
     video_id = world.sessions["video_id"].value_counts().index[-1]
     want_sessions, _ = _expected(world, video_id)
-    with serve(world) as sb:
-        limiter = _ShortWindow(limit=10, window=1.5)
-        sb._app.limiter = limiter
+    with serve(world, rate_limit=10, rate_window=1.5) as sb:
         with requests.Session() as s:
             for _ in range(10):  # the budget of this window, spent by someone else
                 r = s.get(f"{sb.base_url}/videos", auth=(sb.api_key, ""), timeout=5)
@@ -246,10 +213,11 @@ def test_a_rate_limited_window_is_waited_out_not_raised(world) -> None:
         sessions = api.video_sessions(video_id, period=PERIOD)
         api.close()
         log = [r for r in sb.requests if r.path.startswith("/analytics/")]
+        refused = sb.rate_limited
     assert sorted(sessions["session_id"].astype(str)) == sorted(
         want_sessions["session_id"].astype(str)
     )
-    assert limiter.refused >= 1
+    assert refused >= 1
     assert any(r.status == 429 for r in log)
     pages = math.ceil(len(want_sessions) / 5)
     assert {(r.query.get("currentPage") or ["1"])[-1] for r in log if r.status == 200} == {

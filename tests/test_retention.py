@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -133,6 +134,23 @@ def test_by_segment_column_and_per_video_duration():
     pooled = retention(seg, duration=lengths, bins=2)
     assert pooled["viewers"].tolist() == [3, 2]
     assert pooled["share"].tolist() == [0.0, 0.5]
+
+
+def test_one_duration_for_several_videos_warns_at_the_callers_line():
+    import apivideo_insights as avi
+
+    seg = make_segments([("a", 0, 10), ("b", 0, 5)], video_id=["v1", "v2"])
+    with pytest.warns(UserWarning, match="one length for segments of several videos") as got:
+        avi.retention(seg, duration=10, bin_size=5)
+    assert got[0].filename == __file__  # the user's line, not the package's
+    with pytest.warns(UserWarning, match="several videos"):
+        avi.engagement(seg, duration=10)
+    one_video = make_segments([("a", 0, 10), ("b", 0, 5)], video_id=["v1", None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        avi.retention(one_video, duration=10, bin_size=5)
+        avi.retention(seg, duration=pd.Series({"v1": 10.0, "v2": 10.0}), bin_size=5)
+        avi.retention(seg.drop(columns="video_id"), duration=10, bin_size=5)
 
 
 def test_by_sessions_column_and_metadata():

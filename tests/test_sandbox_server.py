@@ -134,6 +134,11 @@ def test_refresh_tokens_rotate(sandbox: Sandbox) -> None:
     assert third.status_code == 200
     headers = {"Authorization": f"Bearer {third.json()['access_token']}"}
     assert requests.get(sandbox.url("/webhooks"), headers=headers).status_code == 200
+    # Every pair issued is listed, for tests that look for leaked tokens; never in the repr.
+    issued = [t for pair in sandbox.tokens_issued for t in pair]
+    for answer in (first, new, third.json()):
+        assert answer["access_token"] in issued and answer["refresh_token"] in issued
+    assert not any(token in repr(sandbox) for token in issued)
 
 
 def test_access_tokens_expire_after_token_ttl(sandbox_server: Callable[..., Sandbox]) -> None:
@@ -385,6 +390,24 @@ def test_rate_limit_headers_and_429(sandbox_server: Callable[..., Sandbox]) -> N
         assert r.headers["X-RateLimit-Remaining"] == "0"
         assert 1 <= int(r.headers["X-RateLimit-Retry-After"]) <= 60
         assert "Retry-After" not in r.headers  # only api.video's own header is documented
+    assert sb.rate_limited == 2
+    sb.reset_requests()
+    assert sb.rate_limited == 0
+
+
+def test_a_short_rate_window_resets_within_seconds(sandbox_server: Callable[..., Sandbox]) -> None:
+    sb = sandbox_server(rate_limit=2, rate_window=0.5)
+    with requests.Session() as http:
+        http.auth = (sb.api_key, "")
+        statuses = [http.get(sb.url("/players")).status_code for _ in range(3)]
+        retry = int(http.get(sb.url("/players")).headers["X-RateLimit-Retry-After"])
+        time.sleep(0.6)
+        after = http.get(sb.url("/players"))
+    assert statuses == [200, 200, 429]
+    assert retry == 1  # whole seconds, rounded up, as api.video sends them
+    assert after.status_code == 200
+    assert after.headers["X-RateLimit-Remaining"] == "1"
+    assert sb.rate_limited == 2
 
 
 def test_unlimited_still_sends_rate_limit_headers(sandbox: Sandbox, http: requests.Session) -> None:
@@ -498,6 +521,8 @@ def test_serve_checks_its_arguments(sandbox_world: World) -> None:
         serve(sandbox_world, rate_limit=0)
     with pytest.raises(ValueError, match="token_ttl"):
         serve(sandbox_world, token_ttl=0)
+    with pytest.raises(ValueError, match="rate_window"):
+        serve(sandbox_world, rate_window=0)
     with pytest.raises(TypeError, match="World"):
         serve(42)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="not started"):

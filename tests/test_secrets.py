@@ -44,11 +44,15 @@ def _variants(secret: str) -> list[bytes]:
 
 
 class _Secrets:
-    def __init__(self) -> None:
-        self.values: list[str] = [KEY, WRONG_KEY]
+    """The keys, and every token the sandbox has issued so far (read when asked)."""
 
-    def add(self, *values: Any) -> None:
-        self.values.extend(v for v in values if isinstance(v, str) and v)
+    def __init__(self, sb: Any) -> None:
+        self._sb = sb
+
+    @property
+    def values(self) -> list[str]:
+        issued = [token for pair in self._sb.tokens_issued for token in pair]
+        return [KEY, WRONG_KEY, *issued]
 
     def found_in(self, data: bytes | str) -> list[str]:
         blob = data.encode("utf-8", "replace") if isinstance(data, str) else data
@@ -63,20 +67,9 @@ def world() -> Any:
 
 @pytest.fixture
 def sandbox(world: Any) -> Iterator[tuple[Any, _Secrets]]:
-    """A sandbox with two-second tokens that records every token it issues."""
-    secrets = _Secrets()
+    """A sandbox with two-second tokens, and the secrets it has issued so far."""
     with serve(world, api_key=KEY, token_ttl=2) as sb:
-        tokens = sb._app.tokens
-        issue = tokens.issue
-
-        def recording_issue(old_refresh: str | None = None) -> Any:
-            answer = issue(old_refresh)
-            if answer is not None:
-                secrets.add(answer["access_token"], answer["refresh_token"])
-            return answer
-
-        tokens.issue = recording_issue  # type: ignore[method-assign]
-        yield sb, secrets
+        yield sb, _Secrets(sb)
 
 
 def _files(root: Path) -> list[Path]:

@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,6 +66,9 @@ __all__ = ["Faults", "RequestRecord", "Sandbox", "main", "serve"]
 _DOCS = "https://docs.api.video/reference/"
 #: A limit large enough to mean "unlimited" while still sending the headers.
 UNLIMITED = 1_000_000
+#: Requests kept in the log, and tokens in the issued list: bounded for long-lived servers.
+_LOG_KEPT = 100_000
+_ISSUED_KEPT = 10_000
 _MAX_BODY = 1 << 20
 
 
@@ -176,10 +180,12 @@ def _bad_query(name: str, detail: str, title: str = "A query parameter is invali
 
 
 class _RateLimiter:
-    """A fixed one-minute window, started by the first request after the last one ended."""
+    """A fixed window (api.video: one minute), started by the first request after the last
+    one ended."""
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, window: float = 60.0) -> None:
         self.limit = limit
+        self.window = window
         self._lock = threading.Lock()
         self._start = 0.0
         self._count = 0
@@ -188,13 +194,13 @@ class _RateLimiter:
         limit = UNLIMITED if self.limit is None else self.limit
         with self._lock:
             now = time.monotonic()
-            if self._count == 0 or now - self._start >= 60.0:
+            if self._count == 0 or now - self._start >= self.window:
                 self._start, self._count = now, 0
             allowed = self._count < limit
             if allowed:
                 self._count += 1
             remaining = max(0, limit - self._count)
-            retry = max(1, math.ceil(self._start + 60.0 - now))
+            retry = max(1, math.ceil(self._start + self.window - now))
         return allowed, {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(remaining),
@@ -210,6 +216,8 @@ class _Tokens:
         self._lock = threading.Lock()
         self._access: dict[str, float] = {}
         self._refresh: set[str] = set()
+        #: Every (access, refresh) pair issued, for tests that look for leaked tokens.
+        self.issued: deque[tuple[str, str]] = deque(maxlen=_ISSUED_KEPT)
 
     def issue(self, old_refresh: str | None = None) -> dict[str, Any] | None:
         with self._lock:
@@ -223,6 +231,7 @@ class _Tokens:
             self._access = {k: v for k, v in self._access.items() if v > now}
             self._access[access] = now + self.ttl
             self._refresh.add(refresh)
+            self.issued.append((access, refresh))
         return {
             "token_type": "Bearer",
             "expires_in": max(1, math.ceil(self.ttl)),
@@ -339,6 +348,7 @@ class _App:
         api_key: str,
         latency: float,
         rate_limit: int | None,
+        rate_window: float,
         token_ttl: float,
         faults: Faults,
     ) -> None:
@@ -346,13 +356,14 @@ class _App:
         self.idx = _indexes(world)
         self.api_key = api_key
         self.latency = latency
-        self.limiter = _RateLimiter(rate_limit)
+        self.limiter = _RateLimiter(rate_limit, rate_window)
         self.tokens = _Tokens(token_ttl)
         self.faults = faults
         self._rng = random.Random(faults.seed)
         self._rng_lock = threading.Lock()
         self._log_lock = threading.Lock()
-        self.log: list[RequestRecord] = []
+        self.log: deque[RequestRecord] = deque(maxlen=_LOG_KEPT)
+        self.refused = 0
         self.fault_counts = {"error": 0, "drop": 0, "slow": 0}
         self.base_url = ""
 
@@ -377,6 +388,7 @@ class _App:
     def _record(self, record: RequestRecord) -> None:
         with self._log_lock:
             self.log.append(record)
+            self.refused += record.status == 429
 
     def handle(self, h: _Handler) -> None:
         started = time.monotonic()
@@ -967,6 +979,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         latency: float = 0.0,
         rate_limit: int | None = None,
+        rate_window: float = 60.0,
         token_ttl: float = 3600,
         faults: Faults | Mapping[str, Any] | None = None,
         api_key: str | None = None,
@@ -976,6 +989,10 @@ class Sandbox:
         if rate_limit is not None and (not isinstance(rate_limit, int) or rate_limit < 1):
             raise ValueError(
                 "rate_limit must be a positive number of requests per minute, or None for no limit."
+            )
+        if not 0 < rate_window <= 3600:
+            raise ValueError(
+                "rate_window must be a number of seconds in (0, 3600]; api.video's is 60."
             )
         if token_ttl <= 0:
             raise ValueError("token_ttl must be a positive number of seconds.")
@@ -990,6 +1007,7 @@ class Sandbox:
             api_key=self.api_key,
             latency=float(latency),
             rate_limit=rate_limit,
+            rate_window=float(rate_window),
             token_ttl=float(token_ttl),
             faults=Faults.coerce(faults),
         )
@@ -1051,6 +1069,8 @@ class Sandbox:
 
     @property
     def requests(self) -> list[RequestRecord]:
+        """The requests answered, oldest first (the last 100,000: a long-lived sandbox
+        does not grow)."""
         with self._app._log_lock:
             return list(self._app.log)
 
@@ -1058,12 +1078,26 @@ class Sandbox:
         """Forget the request log, the fault counters and the rate-limit window."""
         with self._app._log_lock:
             self._app.log.clear()
+            self._app.refused = 0
         with self._app._rng_lock:
             for k in self._app.fault_counts:
                 self._app.fault_counts[k] = 0
         limiter = self._app.limiter
         with limiter._lock:
             limiter._count = 0
+
+    @property
+    def rate_limited(self) -> int:
+        """Requests answered 429 since start (or :meth:`reset_requests`)."""
+        with self._app._log_lock:
+            return self._app.refused
+
+    @property
+    def tokens_issued(self) -> list[tuple[str, str]]:
+        """Every ``(access_token, refresh_token)`` pair issued (the last 10,000): for tests
+        that search files, logs and errors for leaked tokens. Never shown in a repr."""
+        with self._app.tokens._lock:
+            return list(self._app.tokens.issued)
 
     @property
     def faults_injected(self) -> dict[str, int]:
@@ -1090,6 +1124,7 @@ def serve(
     host: str = "127.0.0.1",
     latency: float = 0.0,
     rate_limit: int | None = None,
+    rate_window: float = 60.0,
     token_ttl: float = 3600,
     faults: Faults | Mapping[str, Any] | None = None,
     api_key: str | None = None,
@@ -1112,6 +1147,9 @@ def serve(
         Requests per minute (api.video's sandbox allows 100 reads); beyond it, ``429``
         until the one-minute window resets. ``None``: no limit, but the
         ``X-RateLimit-*`` headers are still sent, with a limit of 1,000,000.
+    rate_window : float, default 60.0
+        Seconds per rate-limit window. api.video counts per minute; a shorter window lets a
+        test live through many windows in seconds (``rate_limit`` is then per window).
     token_ttl : float, default 3600
         Lifetime of access tokens in seconds (api.video: one hour).
     faults : Faults or dict, optional
@@ -1145,6 +1183,7 @@ def serve(
         host=host,
         latency=latency,
         rate_limit=rate_limit,
+        rate_window=rate_window,
         token_ttl=token_ttl,
         faults=faults,
         api_key=api_key,
@@ -1168,7 +1207,8 @@ def _parser() -> argparse.ArgumentParser:
         help="serve a world saved by save_world() instead of simulating one",
     )
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
-    p.add_argument("--rate-limit", type=int, default=None, help="requests per minute")
+    p.add_argument("--rate-limit", type=int, default=None, help="requests per window")
+    p.add_argument("--rate-window", type=float, default=60.0, help="window in seconds (60)")
     p.add_argument("--token-ttl", type=float, default=3600, help="access token lifetime (s)")
     p.add_argument("--api-key", default=None, help="key to accept (default: random)")
     p.add_argument("--error-rate", type=float, default=0.0, help="share of 500 answers")
@@ -1209,6 +1249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             latency=args.latency,
             rate_limit=args.rate_limit,
+            rate_window=args.rate_window,
             token_ttl=args.token_ttl,
             faults=faults,
             api_key=args.api_key,
