@@ -162,8 +162,8 @@ def connect(
     --------
     >>> import apivideo_insights as avi
     >>> api = avi.connect("my-secret-key", base_url="http://127.0.0.1:8080", cache=None)
-    >>> api
-    Client(base_url='http://127.0.0.1:8080', api_key='my…ey', auth='bearer', cache=None)
+    >>> api  # doctest: +ELLIPSIS
+    Client(base_url='http://127.0.0.1:8080', api_key='<hidden, account ...>', ...)
     """
     if api_key is None:
         api_key = os.environ.get("APIVIDEO_API_KEY") or None
@@ -387,25 +387,53 @@ class Client:
         extra: Mapping[str, Any] | None = None,
     ) -> pd.DataFrame:
         params = P.list_params(resource, filters) if resource in P.LIST_FILTERS else []
+        return self._paged(
+            resource,
+            path,
+            params,
+            key=key,
+            expire_after=LIST_TTL,
+            refresh=refresh,
+            desc=resource,
+            build=lambda listing: P.resource_frame(
+                listing.items, columns, required=required, what=resource, extra=extra, url=path
+            ),
+        )
+
+    def _paged(
+        self,
+        loader: str,
+        path: str,
+        params: list[tuple[str, Any]],
+        *,
+        key: str | Callable[[Mapping[str, Any]], Any],
+        expire_after: Any,
+        refresh: bool,
+        desc: str,
+        build: Callable[[Listing], pd.DataFrame],
+        shape: Sequence[Any] = (),
+        with_context: bool = False,
+    ) -> pd.DataFrame:
+        """A paginated endpoint as one frame: every page read, the frame built by ``build``,
+        stamped, and kept (see :meth:`_memo`; ``shape``: what else shaped it)."""
 
         def load() -> tuple[pd.DataFrame, list[Any]]:
             listing = self._read(
-                path, params, key=key, expire_after=LIST_TTL, refresh=refresh, desc=resource
+                path, params, key=key, expire_after=expire_after, refresh=refresh, desc=desc
             )
-            frame = P.resource_frame(
-                listing.items, columns, required=required, what=resource, extra=extra, url=path
-            )
+            extra = {"context": dict(listing.first.get("context") or {})} if with_context else {}
             stamped = self._stamp(
-                frame,
+                build(listing),
                 path,
                 params,
                 listing.responses,
                 pages=listing.pages,
                 duplicates=listing.duplicates,
+                **extra,
             )
             return stamped, listing.responses
 
-        return self._memo(resource, path, params, refresh, load)
+        return self._memo(loader, path, params, refresh, load, *shape)
 
     # ------------------------------------------------------------------------ lists
 
@@ -611,27 +639,17 @@ class Client:
         refresh: bool,
         **owner: str,
     ) -> pd.DataFrame:
-        def load() -> tuple[pd.DataFrame, list[Any]]:
-            listing = self._read(
-                path,
-                params,
-                key=_session_key,
-                expire_after=expire,
-                refresh=refresh,
-                desc="sessions",
-            )
-            frame = P.session_frame(listing.items, url=path, **owner)
-            stamped = self._stamp(
-                frame,
-                path,
-                params,
-                listing.responses,
-                pages=listing.pages,
-                duplicates=listing.duplicates,
-            )
-            return stamped, listing.responses
-
-        return self._memo("sessions", path, params, refresh, load, sorted(owner.items()))
+        return self._paged(
+            "sessions",
+            path,
+            params,
+            key=_session_key,
+            expire_after=expire,
+            refresh=refresh,
+            desc="sessions",
+            build=lambda listing: P.session_frame(listing.items, url=path, **owner),
+            shape=[sorted(owner.items())],
+        )
 
     def session_events(self, session_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """One session's player events (legacy ``GET /analytics/sessions/{id}/events``).
@@ -888,25 +906,23 @@ class Client:
     ) -> pd.DataFrame:
         """A paginated ``/data`` answer (buckets or timeseries) as one frame."""
 
-        def load() -> tuple[pd.DataFrame, list[Any]]:
-            listing = self._read(
-                path, params, key=key, expire_after=expire_after, refresh=refresh, desc=desc
-            )
+        def build(listing: Listing) -> pd.DataFrame:
             frame = P.resource_frame(listing.items, columns, required=required, what=what, url=path)
             if sort_by is not None and len(frame):
                 frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
-            stamped = self._stamp(
-                frame,
-                path,
-                params,
-                listing.responses,
-                pages=listing.pages,
-                duplicates=listing.duplicates,
-                context=dict(listing.first.get("context") or {}),
-            )
-            return stamped, listing.responses
+            return frame
 
-        return self._memo(what, path, params, refresh, load)
+        return self._paged(
+            what,
+            path,
+            params,
+            key=key,
+            expire_after=expire_after,
+            refresh=refresh,
+            desc=desc,
+            build=build,
+            with_context=True,
+        )
 
     # ----------------------------------------------------------------------- files
 

@@ -123,6 +123,7 @@ def _dropoffs(curve: pd.DataFrame, n: int) -> pd.Series:
     return drops.loc[picked]
 
 
+@fill
 def plot_retention(
     curve: pd.DataFrame,
     *,

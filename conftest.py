@@ -1,10 +1,10 @@
-"""Shared fixtures. Every test may talk to 127.0.0.1 / ::1 only: the guard below refuses
-any other address, so a test can never reach api.video or anything else outside."""
+"""Fixtures for every test and every docstring example (``tests/`` and the package's
+doctests). Each may talk to 127.0.0.1 / ::1 only: the guard below refuses any other
+address, so nothing run by pytest can reach api.video or anything else outside."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 
 import matplotlib
@@ -61,7 +61,3 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
