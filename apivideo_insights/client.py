@@ -55,6 +55,8 @@ from .exceptions import APIError, PartialLoadWarning, warn
 
 __all__ = ["Client", "connect"]
 
+_EVENTS_PATH = "/analytics/sessions/{id}/events"
+
 _DEFAULT = object()
 
 
@@ -687,77 +689,90 @@ class Client:
             frame = empty_frame(EVENT_COLUMNS)
             for name in owners:
                 frame[name] = pd.Series([], dtype="category")
-            return self._stamp(frame, "/analytics/sessions/{id}/events", {}, [], sessions=0)
-
-        def load() -> tuple[pd.DataFrame, list[Any]]:
-            settled_before = _now() - SETTLE
-            jobs = []
-            for sid in ids:
-                end = ended.get(sid)
-                expire = NEVER_EXPIRE if end is not None and end < settled_before else OPEN_TTL
-                jobs.append(
-                    Job(
-                        f"/analytics/sessions/{quote(sid, safe='')}/events",
-                        (),
-                        key=None,
-                        expire_after=expire,
-                        refresh=refresh,
-                        label=sid,
-                    )
-                )
-            results = read_many(
-                self._http,
-                jobs,
-                max_workers=self.max_workers,
-                progress=self.progress,
-                desc="events",
-                page_size=self.page_size,
-            )
-            pages: list[tuple[str, list[Any]]] = []
-            failed: dict[str, BaseException] = {}
-            responses: list[Any] = []
-            quiet_since = _now() - pd.Timedelta(days=1)
-            for sid, job, result in zip(ids, jobs, results):
-                if isinstance(result, BaseException):
-                    if not isinstance(result, APIError):
-                        raise result
-                    failed[sid] = result
-                    continue
-                pages.append((sid, result.items))
-                responses.extend(result.responses)
-                if job.expire_after is not NEVER_EXPIRE:
-                    _keep_if_settled(self._http, result, quiet_since)
-            if failed and not pages:
-                first = next(iter(failed.values()))
-                first.add_note(f"all {len(failed)} session(s) failed to load")
-                raise first
-            if failed:
-                named = ", ".join(list(failed)[:5]) + (" ..." if len(failed) > 5 else "")
-                reasons = {type(e).__name__ for e in failed.values()}
-                warn(
-                    f"{len(failed)} of {len(ids)} sessions failed to load "
-                    f"({', '.join(sorted(reasons))}): {named}; returning the events of the others "
-                    "(attrs['failed'] lists them).",
-                    PartialLoadWarning,
-                )
-            frame = P.event_frame(pages)
-            for name, mapping in owners.items():
-                values = frame["session_id"].astype(object).map(mapping)
-                frame[name] = values.astype("category")
-            stamped = self._stamp(
-                frame,
-                "/analytics/sessions/{id}/events",
-                {},
-                responses,
-                sessions=len(ids),
-                failed={sid: str(exc) for sid, exc in failed.items()},
-            )
-            return stamped, responses
+            return self._stamp(frame, _EVENTS_PATH, {}, [], sessions=0)
 
         # The events of the same sessions, with the same owners, make the same frame.
         shape = (ids, sorted((k, [m.get(i) for i in ids]) for k, m in owners.items()))
-        path = "/analytics/sessions/{id}/events"
-        return self._memo("events", path, {}, refresh, load, shape)
+        return self._memo(
+            "events",
+            _EVENTS_PATH,
+            {},
+            refresh,
+            lambda: self._load_events(ids, owners, ended, refresh),
+            shape,
+        )
+
+    def _load_events(
+        self,
+        ids: list[str],
+        owners: Mapping[str, Mapping[str, Any]],
+        ended: Mapping[str, pd.Timestamp],
+        refresh: bool,
+    ) -> tuple[pd.DataFrame, list[Any]]:
+        """Every session's events pages, concurrently: the frame and the answers behind it."""
+        settled_before = _now() - SETTLE
+        jobs = []
+        for sid in ids:
+            end = ended.get(sid)
+            expire = NEVER_EXPIRE if end is not None and end < settled_before else OPEN_TTL
+            jobs.append(
+                Job(
+                    f"/analytics/sessions/{quote(sid, safe='')}/events",
+                    (),
+                    key=None,
+                    expire_after=expire,
+                    refresh=refresh,
+                    label=sid,
+                )
+            )
+        results = read_many(
+            self._http,
+            jobs,
+            max_workers=self.max_workers,
+            progress=self.progress,
+            desc="events",
+            page_size=self.page_size,
+        )
+        pages: list[tuple[str, list[Any]]] = []
+        failed: dict[str, BaseException] = {}
+        responses: list[Any] = []
+        quiet_since = _now() - pd.Timedelta(days=1)
+        for sid, job, result in zip(ids, jobs, results):
+            if isinstance(result, BaseException):
+                if not isinstance(result, APIError):
+                    raise result
+                failed[sid] = result
+                continue
+            pages.append((sid, result.items))
+            responses.extend(result.responses)
+            if job.expire_after is not NEVER_EXPIRE:
+                _keep_if_settled(self._http, result, quiet_since)
+        if failed and not pages:
+            first = next(iter(failed.values()))
+            first.add_note(f"all {len(failed)} session(s) failed to load")
+            raise first
+        if failed:
+            named = ", ".join(list(failed)[:5]) + (" ..." if len(failed) > 5 else "")
+            reasons = {type(e).__name__ for e in failed.values()}
+            warn(
+                f"{len(failed)} of {len(ids)} sessions failed to load "
+                f"({', '.join(sorted(reasons))}): {named}; returning the events of the others "
+                "(attrs['failed'] lists them).",
+                PartialLoadWarning,
+            )
+        frame = P.event_frame(pages)
+        for name, mapping in owners.items():
+            values = frame["session_id"].astype(object).map(mapping)
+            frame[name] = values.astype("category")
+        stamped = self._stamp(
+            frame,
+            _EVENTS_PATH,
+            {},
+            responses,
+            sessions=len(ids),
+            failed={sid: str(exc) for sid, exc in failed.items()},
+        )
+        return stamped, responses
 
     # ---------------------------------------------------------------------- /data
 

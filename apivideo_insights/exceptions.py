@@ -99,7 +99,7 @@ class CacheRebuiltWarning(UserWarning):
     """A damaged cache file was moved aside and a new one started."""
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:

@@ -16,7 +16,8 @@ answers the way api.video does:
   and today's ``/data`` aggregates, both computed from the same world
   (:mod:`apivideo_insights.sandbox._data_metrics`);
 * problem JSON errors (400, 401, 404, 405, 429), ``X-RateLimit-*`` headers on every
-  non-auth answer and a fixed one-minute window when ``rate_limit`` is set;
+  non-auth answer and a fixed window (one minute, or ``rate_window``) when ``rate_limit``
+  is set;
 * knobs for the bad days: ``latency`` per request and seeded ``faults`` (500s, dropped
   connections, answers slower than a client timeout).
 
@@ -988,7 +989,8 @@ class Sandbox:
             raise ValueError("latency must be >= 0 seconds.")
         if rate_limit is not None and (not isinstance(rate_limit, int) or rate_limit < 1):
             raise ValueError(
-                "rate_limit must be a positive number of requests per minute, or None for no limit."
+                "rate_limit must be a positive number of requests per window (a minute by "
+                "default), or None for no limit."
             )
         if not 0 < rate_window <= 3600:
             raise ValueError(
