@@ -39,7 +39,7 @@ from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict
 
 from .exceptions import CacheError, CacheRebuiltWarning, warn
 
-__all__ = ["LOCK_WAIT", "MAX_FRAME_BYTES", "damaged", "open_cache"]
+__all__ = ["LOCK_WAIT", "MAX_FRAMES_TOTAL", "MAX_FRAME_BYTES", "damaged", "open_cache"]
 
 #: Seconds a cache write waits on a lock while nothing is written to the file.
 LOCK_WAIT = 5.0
@@ -48,6 +48,9 @@ LOCK_MAX = 120.0
 #: Frames larger than this (pickled) are not kept: SQLite refuses blobs over 1 GB, and the
 #: page cache still spares every request of such a load.
 MAX_FRAME_BYTES = 256 * 2**20
+#: The kept frames' total size. Past it the oldest frames go first: they are copies, and
+#: the pages they were built from still serve their loads.
+MAX_FRAMES_TOTAL = 2**30
 
 
 def _activity(db_path: Any) -> tuple[tuple[int, int] | None, ...]:
@@ -166,7 +169,33 @@ class SafeSQLiteCache(SQLiteCache):
                 "INSERT OR REPLACE INTO frames (key, value, expires) VALUES (?,?,?)",
                 (key, sqlite3.Binary(blob), stamp),
             )
+            # Oldest first (a replaced frame takes a new rowid, so it counts as new).
+            sizes = con.execute("SELECT rowid, length(value) FROM frames ORDER BY rowid").fetchall()
+            excess = sum(n for _, n in sizes) - MAX_FRAMES_TOTAL
+            drop = []
+            for rowid, n in sizes:
+                if excess <= 0:
+                    break
+                drop.append((rowid,))
+                excess -= n
+            con.executemany("DELETE FROM frames WHERE rowid = ?", drop)
         return True
+
+    def info(self) -> dict[str, tuple[int, int, int, int]]:
+        """Per table (``answers``, ``frames``): entries, bytes, never expiring, expired."""
+        queries = {
+            "answers": "SELECT COUNT(*), COALESCE(SUM(length(value)), 0), "
+            "COUNT(*) - COUNT(expires), COUNT(CASE WHEN expires <= ? THEN 1 END) FROM responses",
+            "frames": "SELECT COUNT(*), COALESCE(SUM(length(value)), 0), "
+            "COUNT(*) - COUNT(expires), COUNT(CASE WHEN expires <= ? THEN 1 END) FROM frames",
+        }
+        out = {}
+        for name, query in queries.items():
+            table = self.responses if name == "answers" else self.frames
+            with table._lock, table.connection() as con:
+                row = con.execute(query, (time.time(),)).fetchone()
+            out[name] = (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return out
 
     def close(self) -> None:
         super().close()

@@ -835,6 +835,15 @@ class Http:
         with self._count_lock:
             self.cached += answers
 
+    def cache_counts(self) -> dict[str, tuple[int, int, int, int]] | None:
+        """Entries, bytes, never expiring, expired: of the answers and of the kept frames."""
+        if not self.caching:
+            return None
+        try:
+            return self.session.cache.info()  # type: ignore[attr-defined,no-any-return]
+        except sqlite3.Error as exc:
+            raise damaged(self.cache_path, exc) from None
+
     def recall_frame(self, key: str | None) -> Any:
         """The finished frame kept under ``key`` (see :meth:`frame_key`), or None."""
         if key is None:

@@ -284,6 +284,35 @@ class Client:
         if self._http.caching:
             self._http.session.cache.clear()  # type: ignore[attr-defined]
 
+    def cache_info(self) -> pd.DataFrame:
+        """What the cache file holds: API answers and kept frames, counted and sized.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed ``answers`` and ``frames``; columns ``entries``, ``bytes``,
+            ``never_expire`` (closed periods, ended sessions) and ``expired`` (dropped or
+            replaced at their next use). ``attrs["path"]`` is the file (None without a
+            cache) and ``attrs["file_bytes"]`` its size with its write-ahead log.
+
+        Examples
+        --------
+        >>> api.cache_info()                                          # doctest: +SKIP
+                 entries    bytes  never_expire  expired
+        answers      214   913408           202        0
+        frames         4   151552             2        0
+        """
+        columns = ["entries", "bytes", "never_expire", "expired"]
+        counts = self._http.cache_counts() or {"answers": (0,) * 4, "frames": (0,) * 4}
+        path = self._http.cache_path
+        info = pd.DataFrame.from_dict(counts, orient="index", columns=columns).astype("int64")
+        files = [Path(f"{path}{suffix}") for suffix in ("", "-wal")] if path else []
+        info.attrs = {
+            "path": str(path) if path else None,
+            "file_bytes": sum(f.stat().st_size for f in files if f.exists()),
+        }
+        return info
+
     # --------------------------------------------------------------------- plumbing
 
     def _read(

@@ -264,6 +264,46 @@ class TestKeptFrames:
         pd.testing.assert_frame_equal(first, api.videos())
         assert sandbox.requests == []
 
+    def test_the_oldest_frames_go_first_past_the_total_limit(self, sandbox, tmp_path, monkeypatch):
+        from apivideo_insights import _cache
+
+        api = _connect(sandbox, cache=tmp_path / "c.sqlite")
+        api.players()
+        first = api.cache_info().loc["frames", "bytes"]
+        # Room for about one and a half frames of players: a second frame evicts the first.
+        monkeypatch.setattr(_cache, "MAX_FRAMES_TOTAL", int(first * 1.5))
+        api.players(refresh=True)  # replaced: new, so kept
+        assert api.cache_info().loc["frames", "entries"] == 1
+        api.players(sort_order="desc")  # the same size: the older one goes
+        info = api.cache_info()
+        assert info.loc["frames", "bytes"] <= int(first * 1.5)
+        assert info.loc["frames", "entries"] == 1
+        kept = self._frames(api)
+        sandbox.reset_requests()
+        api.players()  # its frame is gone (so it is built and kept again); its page serves
+        assert sandbox.requests == []
+        assert self._frames(api) != kept
+
+    def test_cache_info_counts_answers_and_frames(self, sandbox, tmp_path):
+        api = _connect(sandbox, cache=tmp_path / "c.sqlite", page_size=3)
+        video, _ = _sessions_of(sandbox.world, 0)
+        api.videos()
+        api.events(api.video_sessions(video, period=PERIOD).iloc[:2])
+        info = api.cache_info()
+        assert list(info.index) == ["answers", "frames"]
+        assert list(info.columns) == ["entries", "bytes", "never_expire", "expired"]
+        answers = api._http.session.cache.responses
+        assert info.loc["answers", "entries"] == len(list(answers.keys()))
+        assert info.loc["frames", "entries"] == 3
+        assert info.loc["frames", "never_expire"] == 2  # sessions of a closed period, events
+        assert (info["expired"] == 0).all()
+        assert 0 < info["bytes"].sum() <= info.attrs["file_bytes"]
+        assert info.attrs["path"] == str(tmp_path / "c.sqlite")
+        api.clear_cache()
+        assert (api.cache_info()[["entries", "bytes"]] == 0).all().all()
+        no_cache = _connect(sandbox, cache=None).cache_info()
+        assert (no_cache == 0).all().all() and no_cache.attrs["path"] is None
+
     def test_what_shaped_the_frame_is_part_of_its_key(self, sandbox, tmp_path):
         api = _connect(sandbox, cache=tmp_path / "c.sqlite")
         video, _ = _sessions_of(sandbox.world, 0)
