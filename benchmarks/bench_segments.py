@@ -132,23 +132,10 @@ def _best(fn: Any, repeat: int) -> float:
     return best
 
 
-def _l1(a: pd.DataFrame, b: pd.DataFrame) -> float:
-    """Integral over media time of |passes_a - passes_b|, summed over sessions."""
-    parts = []
-    for f, sign in ((a, 1), (b, -1)):
-        sid = f["session_id"].astype(str).to_numpy()
-        for col, d in (("start", sign), ("end", -sign)):
-            parts.append(pd.DataFrame({"s": sid, "x": f[col].to_numpy(float), "d": d}))
-    p = pd.concat(parts).sort_values(["s", "x"], kind="stable")
-    c = p.groupby("s")["d"].cumsum().to_numpy()
-    x, s = p["x"].to_numpy(), p["s"].to_numpy()
-    same = s[1:] == s[:-1]
-    return float(np.abs(c[:-1][same] * np.diff(x)[same]).sum())
-
-
 def truth_agreement(seed: int = 0, sessions: int = 3000) -> dict[str, float]:
     """Reconstruct a simulated world; compare with its truth (video sessions)."""
     from apivideo_insights.sandbox import simulate
+    from apivideo_insights.sandbox.world import pass_difference
 
     world = simulate(seed=seed, now="2026-01-01T00:00Z", sessions=sessions)
     out = avi.segments(world.events, sessions=world.sessions, duration=world.durations)
@@ -156,7 +143,7 @@ def truth_agreement(seed: int = 0, sessions: int = 3000) -> dict[str, float]:
     out = out[out["video_id"].notna()]
     watched = float((truth["end"] - truth["start"]).sum())
     return {
-        "l1": _l1(out, truth) / watched,
+        "l1": pass_difference(out, truth) / watched,
         "watched": float((out["end"] - out["start"]).sum()) / watched - 1.0,
     }
 

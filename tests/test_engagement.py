@@ -5,39 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _segment_rows import make_segments
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apivideo_insights._schema import SEGMENT_COLUMNS, conform, empty_frame
 from apivideo_insights.engagement import engagement
 from apivideo_insights.retention import retention
-
-T0 = pd.Timestamp("2024-09-15 21:35:57", tz="UTC")
-
-
-def make_segments(rows, **extra) -> pd.DataFrame:
-    """rows: (session_id, start, end[, playback[, wall seconds after T0]])."""
-    data = []
-    for i, row in enumerate(rows):
-        sid, start, end = row[:3]
-        playback = row[3] if len(row) > 3 else 0
-        at = row[4] if len(row) > 4 else 100 * i
-        data.append(
-            {
-                "session_id": sid,
-                "playback": playback,
-                "start": float(start),
-                "end": float(end),
-                "started_at": T0 + pd.Timedelta(seconds=at),
-                "ended_at": T0 + pd.Timedelta(seconds=at + (end - start)),
-                "estimated": False,
-            }
-        )
-    frame = conform(pd.DataFrame(data), SEGMENT_COLUMNS) if data else empty_frame(SEGMENT_COLUMNS)
-    for name, values in extra.items():
-        frame[name] = values
-    return frame
-
 
 # Documented sample (analytics-semantics §1.4): playback A of session s, wall order as listed;
 # playback D = [0,1] [1,3]. Session t is another viewer.

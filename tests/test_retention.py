@@ -8,36 +8,16 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _segment_rows import make_segments as rows_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apivideo_insights._schema import SEGMENT_COLUMNS, conform, empty_frame
 from apivideo_insights.retention import heatmap, retention
-
-T0 = pd.Timestamp("2024-09-15 21:35:57", tz="UTC")
 
 
 def make_segments(rows, **extra) -> pd.DataFrame:
-    """rows: (session_id, start, end[, playback]) tuples -> a segments frame."""
-    data = []
-    for i, row in enumerate(rows):
-        sid, start, end = row[:3]
-        playback = row[3] if len(row) > 3 else 0
-        data.append(
-            {
-                "session_id": sid,
-                "playback": playback,
-                "start": float(start),
-                "end": float(end),
-                "started_at": T0 + pd.Timedelta(seconds=10 * i),
-                "ended_at": T0 + pd.Timedelta(seconds=10 * i + (end - start)),
-                "estimated": False,
-            }
-        )
-    frame = conform(pd.DataFrame(data), SEGMENT_COLUMNS) if data else empty_frame(SEGMENT_COLUMNS)
-    for name, values in extra.items():
-        frame[name] = values
-    return frame
+    """rows: (session_id, start, end[, playback]); rows 10 s apart in wall time."""
+    return rows_frame(rows, spacing=10.0, **extra)
 
 
 # The api.video documented sample, playback A (analytics-semantics §1.4).

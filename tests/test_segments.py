@@ -11,6 +11,7 @@ from reference_segments import reference_segments
 
 import apivideo_insights as avi
 from apivideo_insights import _schema
+from apivideo_insights.sandbox.world import pass_difference
 
 SID = "psEmVRHcvRDVpr0UE2tpERNN"
 
@@ -573,20 +574,6 @@ def test_row_order_beyond_time_does_not_matter(rows, seed):
 # Against the simulator's ground truth
 
 
-def coverage_l1(a, b, by="session_id"):
-    """Integral over media time of |passes_a - passes_b|, summed over ``by`` groups."""
-    parts = []
-    for f, sign in ((a, 1), (b, -1)):
-        sid = f[by].astype(str).to_numpy()
-        for col, d in (("start", sign), ("end", -sign)):
-            parts.append(pd.DataFrame({"s": sid, "x": f[col].to_numpy(float), "d": d}))
-    p = pd.concat(parts).sort_values(["s", "x"], kind="stable")
-    c = p.groupby("s")["d"].cumsum().to_numpy()
-    x, s = p["x"].to_numpy(), p["s"].to_numpy()
-    same = s[1:] == s[:-1]
-    return float(np.abs(c[:-1][same] * np.diff(x)[same]).sum())
-
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_reconstruction_reproduces_the_simulated_truth(seed):
     from apivideo_insights.sandbox import simulate
@@ -602,9 +589,9 @@ def test_reconstruction_reproduces_the_simulated_truth(seed):
     watched = (truth["end"] - truth["start"]).sum()
     # Per session, the passes over every instant of the media agree to within 2 % of the
     # watched time (what is lost is mostly tabs reloaded while playing, with no trace).
-    assert coverage_l1(out, truth) <= 0.02 * watched
+    assert pass_difference(out, truth) <= 0.02 * watched
     # Summed per video (the retention "views" curve), errors partly cancel.
-    assert coverage_l1(out, truth, by="video_id") <= 0.02 * watched
+    assert pass_difference(out, truth, by="video_id") <= 0.02 * watched
 
 
 @pytest.mark.parametrize("with_sessions", [False, True])
