@@ -59,6 +59,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .._periods import PeriodError, parse_period
 from ._data_metrics import Facts, QueryError, build_facts, compute, parse_query
+from . import _stopped
 from ._pages import EventTable, SessionTable, load_world, pagination
 from .world import World
 
@@ -1034,6 +1035,7 @@ class Sandbox:
             daemon=True,
         )
         self._thread.start()
+        _stopped.mark_started(self.base_url)
         return self
 
     def stop(self) -> None:
@@ -1044,6 +1046,7 @@ class Sandbox:
         server.shutdown()
         server.close_connections()
         server.server_close()
+        _stopped.mark_stopped(self.base_url)
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._thread = None
