@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import sandbox
 from ._dask import dask_aware
+from ._version import __version__
 from .chapters import chapter_engagement, read_chapters
 from .client import Client, connect
 from .concurrency import concurrency
@@ -42,8 +43,6 @@ segments = dask_aware(_segments)
 retention = dask_aware(_retention)
 heatmap = dask_aware(_heatmap)
 engagement = dask_aware(_engagement)
-
-__version__ = "0.1.0"
 
 __all__ = [
     "APIError",

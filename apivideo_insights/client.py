@@ -46,11 +46,14 @@ from ._http import (
     SANDBOX_URL,
     SETTLE,
     Http,
+    data_expire,
     default_cache_path,
+    keep_if_settled,
     mask_key,
 )
 from ._pagination import MAX_PAGE_SIZE, Job, Listing, read_many, read_pages
-from ._schema import EVENT_COLUMNS, empty_frame, to_utc
+from ._settings import Settings
+from ._schema import EVENT_COLUMNS, empty_frame
 from .exceptions import APIError, PartialLoadWarning, warn
 
 __all__ = ["Client", "connect"]
@@ -149,7 +152,8 @@ def connect(
         Progress bars: None shows them for loads of more than a few requests in a
         terminal or notebook; False never; True always.
     timeout : float
-        Seconds to wait for each answer.
+        Seconds to wait for each answer, whole: its headers, then its body (an answer
+        trickling in is stopped after that).
     auth : {"bearer", "basic"}
         Disposable bearer tokens from ``/auth/api-key`` (refreshed as needed), or HTTP
         Basic with the key.
@@ -159,6 +163,17 @@ def connect(
     Returns
     -------
     Client
+
+    Notes
+    -----
+    Every call ends. A request is tried at most 6 times (5 retries after 5xx, 429 or a
+    failed connection), each attempt bounded by ``timeout`` for the headers and again for
+    the body: against a server that never answers, one page costs at most about
+    ``6 * timeout`` plus 8 s of backoff (188 s with the default 30 s; 38 s with
+    ``timeout=5``). A rate-limit wait never exceeds 60 s (api.video's window); a 429 asking
+    for more raises :class:`~apivideo_insights.RateLimitError`. One answer may hold at most
+    64 MiB, one listing at most 10,000 pages. Credentials go only to ``base_url``'s host
+    (scheme, host and port): a redirect or a link elsewhere is refused or re-based.
 
     Examples
     --------
@@ -185,42 +200,16 @@ def connect(
     if not isinstance(sandbox, bool):
         err = f"sandbox must be True or False, not {sandbox!r}"
         raise TypeError(err)
-    url = _resolve_base_url(base_url, sandbox)
-    path = _resolve_cache(cache)
-    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-        err = f"max_workers must be a positive integer, not {max_workers!r}"
-        raise ValueError(err)
-    if progress is not None and not isinstance(progress, bool):
-        err = f"progress must be True, False or None, not {progress!r}"
-        raise TypeError(err)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        err = f"timeout must be a positive number of seconds, not {timeout!r}"
-        raise ValueError(err)
-    if auth not in ("bearer", "basic"):
-        err = f"auth must be 'bearer' or 'basic', not {auth!r}"
-        raise ValueError(err)
-    if (
-        isinstance(page_size, bool)
-        or not isinstance(page_size, int)
-        or not 1 <= page_size <= MAX_PAGE_SIZE
-    ):
-        err = f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, not {page_size!r}"
-        raise ValueError(err)
-    http = Http(
-        api_key,
-        url,
-        cache=path,
+    settings = Settings(
+        base_url=_resolve_base_url(base_url, sandbox),
+        cache=_resolve_cache(cache),
         auth=auth,
-        timeout=float(timeout),
-        max_workers=max_workers,
-    )
-    return Client(
-        http,
-        masked_key=mask_key(api_key),
+        timeout=timeout,
         max_workers=max_workers,
         progress=progress,
         page_size=page_size,
     )
+    return Client(Http(api_key, settings=settings), masked_key=mask_key(api_key))
 
 
 class Client:
@@ -234,15 +223,20 @@ class Client:
         http: Http,
         *,
         masked_key: str = "…",
-        max_workers: int = 8,
-        progress: bool | None = None,
-        page_size: int = MAX_PAGE_SIZE,
+        max_workers: int | None = None,
+        progress: bool | object | None = _DEFAULT,
+        page_size: int | None = None,
     ) -> None:
+        # The settings connect() checked; the keywords override them (tests, scripts).
+        settings = http.settings
         self._http = http
+        self._settings = settings
         self._masked = masked_key
-        self.max_workers = max_workers
-        self.progress = progress
-        self.page_size = page_size
+        self.max_workers = settings.max_workers if max_workers is None else max_workers
+        self.progress: bool | None = (
+            settings.progress if progress is _DEFAULT else progress  # type: ignore[assignment]
+        )
+        self.page_size = settings.page_size if page_size is None else page_size
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -775,7 +769,7 @@ class Client:
             pages.append((sid, result.items))
             responses.extend(result.responses)
             if job.expire_after is not NEVER_EXPIRE:
-                _keep_if_settled(self._http, result, quiet_since)
+                keep_if_settled(self._http, result, quiet_since)
         if failed and not pages:
             first = next(iter(failed.values()))
             first.add_note(f"all {len(failed)} session(s) failed to load")
@@ -806,10 +800,8 @@ class Client:
     # ---------------------------------------------------------------------- /data
 
     def _data_expire(self, metric: str, end: pd.Timestamp | None, total: bool = False) -> Any:
-        # play/total and play-total ignore the window: they change with every play.
-        if total or metric == "play-total" or end is None:
-            return OPEN_TTL
-        return NEVER_EXPIRE if end + SETTLE < _now() else OPEN_TTL
+        # The cache policy has one home: _http/policy.py.
+        return data_expire(metric, end, total)
 
     def metrics(
         self,
@@ -1029,17 +1021,3 @@ def _session_ids(
             seen.add(sid)
             ids.append(sid)
     return ids, owners, ended
-
-
-def _keep_if_settled(http: Http, listing: Listing, quiet_since: pd.Timestamp) -> None:
-    """Keep a session's event pages forever once the session has long been quiet."""
-    if not http.caching or not listing.items:
-        return
-    if all(getattr(r, "from_cache", False) for r in listing.responses):
-        return
-    stamps = [item.get("emittedAt") for item in listing.items if isinstance(item, Mapping)]
-    last = to_utc(pd.Series(stamps, dtype=object)).max()
-    if not isinstance(last, pd.Timestamp) or last is pd.NaT or last >= quiet_since:
-        return
-    for response in listing.responses:
-        http.keep(response, None)
