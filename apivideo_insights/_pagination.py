@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -59,7 +58,12 @@ class Job:
 
 @dataclass
 class Listing:
-    """All the items of one listing, and how they were obtained."""
+    """All the items of one listing, and how they were obtained.
+
+    ``notes`` says what did not add up (an empty page before the end the totals promised,
+    a ``next`` link back to a page already read, totals that disagree) and ``missing`` how
+    many items the server counted (``itemsTotal``) but did not send, after every re-read.
+    """
 
     items: list[Any]
     first: dict[str, Any]
@@ -69,22 +73,31 @@ class Listing:
     rounds: int = 1
     consistent: bool = True
     duplicates: int = 0
+    notes: list[str] = field(default_factory=list)
+    missing: int = 0
 
 
-#: More pages than any real listing has (10 million items at 100 a page): a pagination
-#: object claiming more is broken, and following it would send requests without end.
-MAX_PAGES = 100_000
+#: Pages one listing may have, in every pagination mode (totals or ``next`` links): 1
+#: million items at 100 a page. A listing claiming or running to more is broken, and
+#: following it would send requests without end.
+MAX_PAGES = 10_000
 
 
-def plan_pages(pagination: Mapping[str, Any] | None) -> list[int]:
-    """Pages still to fetch after the first, from its ``pagination`` object.
+def plan_pages(
+    pagination: Mapping[str, Any] | None,
+    *,
+    current: int | None = None,
+    max_pages: int = MAX_PAGES,
+) -> list[int]:
+    """Pages still to fetch after ``current`` (default: the answer's ``currentPage``).
 
-    ``pagesTotal`` is believed only as far as ``itemsTotal / pageSize`` allows, so a broken
-    total cannot send hundreds of requests for a handful of items.
+    ``pagesTotal`` and ``itemsTotal / pageSize`` are both believed: the larger wins while
+    it stays within ``max_pages`` (an empty page ends the listing early, see
+    :func:`read_many`), so a total that undercounts never leaves pages unread.
     """
     if not isinstance(pagination, Mapping):
         return []
-    current = _int(pagination.get("currentPage")) or 1
+    current = current or _int(pagination.get("currentPage")) or 1
     total = _int(pagination.get("pagesTotal"))
     items = _int(pagination.get("itemsTotal"))
     size = _int(pagination.get("pageSize"))
@@ -95,11 +108,13 @@ def plan_pages(pagination: Mapping[str, Any] | None) -> list[int]:
             return [current + 1] if nxt else []
         total = implied
     elif implied is not None:
-        total = min(total, max(implied, current))
-    if total - current > MAX_PAGES:
+        high, low = max(total, implied), min(total, implied)
+        total = high if high <= max_pages else max(low, current)
+    if total > max_pages:
         err = (
-            f"the answer's pagination claims {total} pages; that cannot be a real listing. "
-            "Check the base URL, or report the endpoint's answer as broken"
+            f"the answer's pagination claims {total} pages, more than the {max_pages} one "
+            "listing may have; that cannot be a real listing. Check the base URL, narrow the "
+            "request (a shorter period, filters), or report the endpoint's answer as broken"
         )
         raise SchemaError(err)
     return list(range(current + 1, total + 1))
@@ -211,6 +226,217 @@ class _State:
         self.listing: Listing | None = None
         self.follow: int | None = None  # next-link mode: the page being followed
         self.links: dict[int, str] = {}
+        self.visited: set[Any] = set()  # next-link mode: the links already read
+        self.notes: list[str] = []
+
+
+def _link_key(http: Http, uri: str, params: Sequence[tuple[str, Any]] = ()) -> Any:
+    """What identifies a page's request: its path and its sorted query (for loops)."""
+    parts = urlsplit(http.url(uri))
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *((k, str(v)) for k, v in params)]
+    return parts.path, tuple(sorted(query))
+
+
+class _Reader:
+    """The concurrent read of many listings: one pool, one progress bar, one page bound."""
+
+    def __init__(
+        self,
+        http: Http,
+        states: list[_State],
+        *,
+        workers: int,
+        progress: bool | None,
+        desc: str,
+        page_size: int,
+        max_rounds: int,
+    ) -> None:
+        self.http = http
+        self.states = states
+        self.workers = workers
+        self.progress = progress
+        self.desc = desc
+        self.page_size = page_size
+        self.max_rounds = max_rounds
+        settings = getattr(http, "settings", None)
+        self.max_pages = int(getattr(settings, "max_pages", MAX_PAGES))
+        self.planned = len(states)
+        self.done_requests = 0
+        self.bar: Any = None
+        self.pending: dict[Future[Any], tuple[_State, int]] = {}
+        self.pool: ThreadPoolExecutor | None = None
+
+    def run(self) -> None:
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="avi-page") as pool:
+            self.pool = pool
+            try:
+                for state in self.states:
+                    self._start_round(state)
+                while self.pending:
+                    finished, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        if future in self.pending:
+                            self._collect(future)
+                    self._show()
+            finally:
+                if self.bar is not None:
+                    self.bar.close()
+                for future in self.pending:
+                    if future.cancel():
+                        self.http.pacer.add_demand(-1)
+
+    def _fetch(self, state: _State, page: int) -> tuple[Any, Any]:
+        self.http.pacer.add_demand(-1)
+        job = state.job
+        uri = state.links.get(page)
+        if uri is not None:
+            # Relative or absolute, the link is re-based onto our base URL by Http.url.
+            return self.http.get_json(uri, expire_after=job.expire_after, refresh=state.refresh)
+        params = _page_params(job, page, self.page_size)
+        return self.http.get_json(
+            job.path, params, expire_after=job.expire_after, refresh=state.refresh
+        )
+
+    def _submit(self, state: _State, page: int) -> None:
+        state.outstanding += 1
+        if not state.refresh:
+            # Cache hits are answered here: a thread hand-off would cost more than them.
+            uri = state.links.get(page)
+            if uri is not None:
+                hit = self.http.lookup(uri)
+            else:
+                hit = self.http.lookup(
+                    state.job.path, _page_params(state.job, page, self.page_size)
+                )
+            if hit is not None:
+                done: Future[Any] = Future()
+                done.set_result(hit)
+                self.pending[done] = (state, page)
+                return
+        self.http.pacer.add_demand(1)
+        assert self.pool is not None
+        self.pending[self.pool.submit(self._fetch, state, page)] = (state, page)
+
+    def _start_round(self, state: _State) -> None:
+        state.pages = {}
+        state.links = {}
+        state.responses = []
+        state.expected = None
+        state.follow = None
+        state.notes = []
+        state.visited = {_link_key(self.http, state.job.path, _page_params(state.job, 1, 1))}
+        self._submit(state, 1)
+
+    def _collect(self, future: Future[Any]) -> None:
+        state, page = self.pending.pop(future)
+        state.outstanding -= 1
+        self.done_requests += 1
+        if state.error is not None or state.done:
+            return
+        try:
+            body, response = future.result()
+            items, pagination = _split(body, response.url)
+            state.pages[page] = (items, pagination)
+            state.responses.append(response)
+            if page == 1 and isinstance(body, Mapping):
+                state.first = {k: v for k, v in body.items() if k != "data"}
+            if page == 1:
+                self._plan(state, pagination)
+            elif state.follow == page:
+                self._follow(state, page, items, pagination)
+            elif not items and state.expected is not None and page < state.expected:
+                self._cut(state, page)
+        except BaseException as exc:
+            state.error = exc
+            return
+        done = state.outstanding == 0 and state.expected is not None
+        if done and _finish(state, self.max_rounds):
+            self.planned += 1
+            self._start_round(state)
+
+    def _plan(self, state: _State, pagination: dict[str, Any] | None) -> None:
+        """After page 1: every other page at once, or the ``next`` link one page at a time."""
+        said = _int((pagination or {}).get("currentPage"))
+        if said not in (None, 1):
+            state.notes.append(f"page 1 said it was page {said}")
+        rest = plan_pages(pagination, current=1, max_pages=self.max_pages)
+        state.expected = rest[-1] if rest else 1
+        if _int((pagination or {}).get("pagesTotal")) is None and rest:
+            state.expected = 1
+            self._follow(state, 1, None, pagination)
+            return
+        for p in rest:
+            self._submit(state, p)
+        self.planned += len(rest)
+
+    def _follow(
+        self, state: _State, page: int, items: list[Any] | None, pagination: dict[str, Any] | None
+    ) -> None:
+        """Next-link mode: ask for the page after ``page``, unless the listing ended."""
+        state.follow = None
+        if items is not None and not items:
+            return  # an empty page ends the listing, whatever its links say
+        rest = plan_pages(pagination, current=page, max_pages=self.max_pages)
+        if not rest:
+            return
+        nxt = page + 1
+        if nxt > self.max_pages:
+            err = (
+                f"GET {state.job.path}: the listing runs past {self.max_pages} pages "
+                "(its next links never end); stopped. Narrow the request, or report the "
+                "endpoint's answer as broken"
+            )
+            raise SchemaError(err)
+        uri = _link(pagination or {}, "next")
+        if uri is not None:
+            key = _link_key(self.http, uri)
+            if key in state.visited:
+                state.notes.append(
+                    f"page {page}'s next link points back to a page already read; stopped there"
+                )
+                return
+            state.visited.add(key)
+            state.links[nxt] = uri
+        state.expected = nxt
+        state.follow = nxt
+        self._submit(state, nxt)
+        self.planned += 1
+
+    def _cut(self, state: _State, page: int) -> None:
+        """An empty page before the end the totals promised: the rest are not asked for."""
+        claimed = state.expected
+        state.expected = page
+        dropped = 0
+        for future, (st, p) in list(self.pending.items()):
+            if st is state and p > page and future.cancel():
+                del self.pending[future]
+                st.outstanding -= 1
+                self.http.pacer.add_demand(-1)
+                dropped += 1
+        self.planned -= dropped
+        state.notes.append(
+            f"page {page} of the {claimed} the totals promised was empty; the pages after it "
+            "were not asked for"
+        )
+
+    def _show(self) -> None:
+        from tqdm.auto import tqdm
+
+        if self.bar is None and progress_enabled(self.progress, self.planned):
+            self.bar = tqdm(
+                total=self.planned,
+                desc=self.desc,
+                unit="req",
+                leave=False,
+                disable=False,
+                dynamic_ncols=True,
+            )
+            self.bar.update(self.done_requests)
+        elif self.bar is not None:
+            if self.bar.total != self.planned:
+                self.bar.total = self.planned
+                self.bar.refresh()
+            self.bar.update(self.done_requests - self.bar.n)
 
 
 def read_many(
@@ -227,135 +453,27 @@ def read_many(
 
     Page 1 of each job goes first; each job's remaining pages are queued as soon as its
     first page says how many there are. All requests share one pool of ``max_workers``
-    threads and one progress bar.
+    threads and one progress bar. Every pagination mode ends: a listing may have at most
+    ``http.settings.max_pages`` pages (:data:`MAX_PAGES`), a ``next`` link back to a page
+    already read ends it, and so does an empty page (what did not add up is in
+    :attr:`Listing.notes`).
     """
-    from tqdm.auto import tqdm
-
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         err = f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}"
         raise ValueError(err)
     states = [_State(job) for job in jobs]
     if not states:
         return []
-    planned = len(states)
-    done_requests = 0
-    bar: Any = None
-    lock = threading.Lock()
-
-    def fetch(state: _State, page: int) -> tuple[Any, Any]:
-        http.pacer.add_demand(-1)
-        uri = state.links.get(page)
-        if uri is not None:
-            # Relative or absolute, the link is re-based onto our base URL by Http.url.
-            return http.get_json(uri, expire_after=state.job.expire_after, refresh=state.refresh)
-        params = _page_params(state.job, page, page_size)
-        return http.get_json(
-            state.job.path,
-            params,
-            expire_after=state.job.expire_after,
-            refresh=state.refresh,
-        )
-
-    workers = max(1, min(max_workers, 64))
-    pending: dict[Future[Any], tuple[_State, int]] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="avi-page") as pool:
-
-        def submit(state: _State, page: int) -> None:
-            state.outstanding += 1
-            if not state.refresh:
-                # Cache hits are answered here: a thread hand-off would cost more than them.
-                uri = state.links.get(page)
-                if uri is not None:
-                    hit = http.lookup(uri)
-                else:
-                    hit = http.lookup(state.job.path, _page_params(state.job, page, page_size))
-                if hit is not None:
-                    done: Future[Any] = Future()
-                    done.set_result(hit)
-                    pending[done] = (state, page)
-                    return
-            http.pacer.add_demand(1)
-            pending[pool.submit(fetch, state, page)] = (state, page)
-
-        def start_round(state: _State) -> None:
-            state.pages = {}
-            state.links = {}
-            state.responses = []
-            state.expected = None
-            submit(state, 1)
-
-        for state in states:
-            start_round(state)
-        try:
-            while pending:
-                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    state, page = pending.pop(future)
-                    state.outstanding -= 1
-                    done_requests += 1
-                    if state.error is not None or state.done:
-                        continue
-                    try:
-                        body, response = future.result()
-                        items, pagination = _split(body, response.url)
-                    except BaseException as exc:
-                        state.error = exc
-                        continue
-                    state.pages[page] = (items, pagination)
-                    state.responses.append(response)
-                    if page == 1 or state.follow == page:
-                        if page == 1 and isinstance(body, Mapping):
-                            state.first = {k: v for k, v in body.items() if k != "data"}
-                        rest = plan_pages(pagination)
-                        nxt = _link(pagination or {}, "next")
-                        if rest and nxt:
-                            state.links[rest[0]] = nxt
-                        if page == 1:
-                            state.expected = rest[-1] if rest else 1
-                            total = _int((pagination or {}).get("pagesTotal"))
-                            if total is None and rest:
-                                # Only a `next` link: follow it one page at a time.
-                                state.follow = rest[0]
-                                submit(state, rest[0])
-                                planned += 1
-                            else:
-                                for p in rest:
-                                    submit(state, p)
-                                planned += len(rest)
-                        elif rest:
-                            state.expected = rest[0]
-                            state.follow = rest[0]
-                            submit(state, rest[0])
-                            planned += 1
-                        else:
-                            state.follow = None
-                    if state.outstanding == 0 and state.expected is not None:
-                        again = _finish(state, max_rounds)
-                        if again:
-                            planned += 1
-                            start_round(state)
-                with lock:
-                    if bar is None and progress_enabled(progress, planned):
-                        bar = tqdm(
-                            total=planned,
-                            desc=desc,
-                            unit="req",
-                            leave=False,
-                            disable=False,
-                            dynamic_ncols=True,
-                        )
-                        bar.update(done_requests)
-                    elif bar is not None:
-                        if bar.total != planned:
-                            bar.total = planned
-                            bar.refresh()
-                        bar.update(done_requests - bar.n)
-        finally:
-            if bar is not None:
-                bar.close()
-            for future in pending:
-                if future.cancel():
-                    http.pacer.add_demand(-1)
+    reader = _Reader(
+        http,
+        states,
+        workers=max(1, min(max_workers, 64)),
+        progress=progress,
+        desc=desc,
+        page_size=page_size,
+        max_rounds=max_rounds,
+    )
+    reader.run()
     results: list[Listing | BaseException] = []
     for state in states:
         if state.error is not None:
@@ -370,14 +488,11 @@ def _finish(state: _State, max_rounds: int) -> bool:
     """Assemble a job whose pages are all in; True asks for another round."""
     key = _key_of(state.job)
     expected = state.expected or 1
-    pages = [state.pages.get(p) for p in range(1, expected + 1)]
     items: list[Any] = []
     totals: set[int] = set()
     page_totals: set[int] = set()
-    for entry in pages:
-        if entry is None:
-            continue
-        page_items, pagination = entry
+    for page in sorted(state.pages):
+        page_items, pagination = state.pages[page]
         items.extend(page_items)
         if pagination:
             t = _int(pagination.get("itemsTotal"))
@@ -386,21 +501,10 @@ def _finish(state: _State, max_rounds: int) -> bool:
             pt = _int(pagination.get("pagesTotal"))
             if pt is not None:
                 page_totals.add(pt)
-    duplicates = 0
-    if key is not None:
-        unique: dict[Any, Any] = {}
-        anonymous = []
-        for item in items:
-            k = key(item)
-            if k is None:
-                anonymous.append(item)
-            elif k in unique:
-                duplicates += 1
-            else:
-                unique[k] = item
-        items = [*unique.values(), *anonymous]
+    items, duplicates = _dedupe(items, key)
     total = max(totals) if totals else None
     consistent = len(totals) <= 1 and len(page_totals) <= 1 and duplicates == 0
+    consistent = consistent and not state.notes
     if total is not None and len(items) != total:
         consistent = False
     if not consistent and state.round < max_rounds:
@@ -419,18 +523,44 @@ def _finish(state: _State, max_rounds: int) -> bool:
                 merged[k] = item
         # Items without an id are the parser's to count as malformed, never to lose here.
         items = [*merged.values(), *(item for item in items if key(item) is None)]
+    notes = list(state.notes)
+    if len(totals) > 1 or len(page_totals) > 1:
+        notes.append("the totals changed from page to page")
+    missing = max(total - len(items), 0) if total is not None else 0
+    if total is not None and len(items) != total:
+        notes.append(f"itemsTotal said {total}, {len(items)} received")
     state.listing = Listing(
         items=items,
         first=state.first,
-        pages=expected,
+        pages=max(expected, max(state.pages, default=1)),
         total=total,
         responses=list(state.responses),
         rounds=state.round,
         consistent=consistent,
         duplicates=duplicates,
+        notes=notes if not consistent else [],
+        missing=missing,
     )
     state.done = True
     return False
+
+
+def _dedupe(items: list[Any], key: Callable[[Any], str | None] | None) -> tuple[list[Any], int]:
+    """Items with an id kept once (first seen), those without kept all; and the repeats."""
+    if key is None:
+        return items, 0
+    duplicates = 0
+    unique: dict[Any, Any] = {}
+    anonymous = []
+    for item in items:
+        k = key(item)
+        if k is None:
+            anonymous.append(item)
+        elif k in unique:
+            duplicates += 1
+        else:
+            unique[k] = item
+    return [*unique.values(), *anonymous], duplicates
 
 
 def read_pages(

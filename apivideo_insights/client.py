@@ -356,7 +356,8 @@ class Client:
                 self._http.count_cached(served)
                 return kept
         frame, responses = load()
-        if not frame.attrs.get("failed"):
+        # A frame with gaps is not kept: the next load asks again (and warns again).
+        if not frame.attrs.get("failed") and not frame.attrs.get("gaps"):
             self._http.keep_frame(key, frame, responses)
         return frame
 
@@ -368,10 +369,16 @@ class Client:
         responses: Iterable[Any] = (),
         *,
         duplicates: int = 0,
+        listings: Iterable[Listing] = (),
         **extra: Any,
     ) -> pd.DataFrame:
         responses = list(responses)
-        sent = sum(1 for r in responses if not getattr(r, "from_cache", False))
+        cached = sum(1 for r in responses if getattr(r, "from_cache", False))
+        # Every request that went out: retries, redirects and 401 re-sends included.
+        sent = sum(getattr(r, "_avi_sent", 1) for r in responses if not getattr(r, "from_cache", 0))
+        gaps = _gaps(endpoint, listings)
+        if gaps:
+            extra = {**extra, "gaps": gaps}
         items = params.items() if isinstance(params, Mapping) else params
         recorded: dict[str, Any] = {}
         for k, v in items:
@@ -393,7 +400,7 @@ class Client:
             "base_url": self.base_url,
             "loaded_at": _now().isoformat(),
             "requests": sent,
-            "from_cache": len(responses) - sent,
+            "from_cache": cached,
             "dropped": dropped,
             **extra,
         }
@@ -454,6 +461,7 @@ class Client:
                 listing.responses,
                 pages=listing.pages,
                 duplicates=listing.duplicates,
+                listings=[listing],
                 **extra,
             )
             return stamped, listing.responses
@@ -794,6 +802,7 @@ class Client:
             responses,
             sessions=len(ids),
             failed={sid: str(exc) for sid, exc in failed.items()},
+            listings=[r for r in results if isinstance(r, Listing)],
         )
         return stamped, responses
 
@@ -1021,3 +1030,21 @@ def _session_ids(
             seen.add(sid)
             ids.append(sid)
     return ids, owners, ended
+
+
+def _gaps(endpoint: str, listings: Iterable[Listing]) -> dict[str, Any]:
+    """What the listings of one load lacked after their re-reads, warned once; {} if none."""
+    short = [listing for listing in listings if listing.notes or listing.missing]
+    if not short:
+        return {}
+    missing = sum(listing.missing for listing in short)
+    notes = [note for listing in short for note in listing.notes]
+    gaps = {"listings": len(short), "missing": missing, "notes": notes[:20]}
+    warn(
+        f"{endpoint}: the server's pagination did not add up in {len(short)} listing(s) "
+        f"({notes[0]}{'; ...' if len(notes) > 1 else ''}); {missing} item(s) it counted were "
+        "not received, even after re-reading. What was received is returned; attrs['gaps'] "
+        "says what is missing. Try again later with refresh=True.",
+        PartialLoadWarning,
+    )
+    return gaps
