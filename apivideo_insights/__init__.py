@@ -7,12 +7,13 @@ of its stage in the flow of data::
     chapters, concurrency  ->  plotting  ->  dashboard  ->  report
 
 The local api.video-compatible server and its simulated world live in
-:mod:`apivideo_insights.sandbox`.
+:mod:`apivideo_insights.sandbox`; the columns and dtypes of every frame, in
+:mod:`apivideo_insights.schema` (``avi.schema``).
 """
 
 from __future__ import annotations
 
-from . import sandbox
+from . import sandbox, schema
 from ._dask import dask_aware
 from ._version import __version__
 from .chapters import chapter_engagement, read_chapters
@@ -71,5 +72,6 @@ __all__ = [
     "report",
     "retention",
     "sandbox",
+    "schema",
     "segments",
 ]

@@ -2,7 +2,9 @@
 
 :func:`connect` builds a :class:`Client`: one cached, authenticated, rate-limit-aware HTTP
 session (:mod:`apivideo_insights._http`) plus thin loaders over the one page reader
-(:mod:`apivideo_insights._pagination`) and the parsers (:mod:`apivideo_insights._parse`).
+(:mod:`apivideo_insights._pagination`), the endpoint table
+(:mod:`apivideo_insights._endpoints`), argument checks (:mod:`apivideo_insights._params`) and
+the readers of the answers (:mod:`apivideo_insights._wire`).
 
 Every loader:
 
@@ -37,7 +39,8 @@ from urllib.parse import quote, urlsplit
 import numpy as np
 import pandas as pd
 
-from . import _parse as P
+from . import _params, _wire
+from ._endpoints import ENDPOINTS, Endpoint, fill
 from ._http import (
     LIST_TTL,
     NEVER_EXPIRE,
@@ -53,8 +56,8 @@ from ._http import (
 )
 from ._pagination import MAX_PAGE_SIZE, Job, Listing, read_many, read_pages
 from ._settings import Settings
-from ._schema import EVENT_COLUMNS, empty_frame
 from .exceptions import APIError, PartialLoadWarning, warn
+from .schema import BREAKDOWN_COLUMNS, EVENT_COLUMNS, TIMESERIES_COLUMNS, empty_frame
 
 __all__ = ["Client", "connect"]
 
@@ -68,9 +71,16 @@ def _now() -> pd.Timestamp:
 
 
 def _check_id(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value.strip() or "/" in value:
+    """A path parameter, checked; any text is allowed (paths quote it as one segment)."""
+    if not isinstance(value, str) or not value.strip():
         err = f"{name} must be a non-empty id string such as 'vi4blUQJFrYWbaG44NC', not {value!r}"
         raise TypeError(err) if not isinstance(value, str) else ValueError(err)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            err = f"{name} {value!r} holds a lone surrogate, which no URL can carry"
+            raise ValueError(err) from None
     return value.strip()
 
 
@@ -391,6 +401,10 @@ class Client:
         invalid = frame.attrs.get("invalid_values")
         if invalid:
             extra = {"invalid_values": dict(invalid), **extra}
+        replaced = frame.attrs.get("replaced_text")
+        if replaced:
+            # Unencodable text (lone surrogates) replaced by U+FFFD, by column (see _wire).
+            extra = {"replaced_text": dict(replaced), **extra}
         if duplicates:
             # The same id on two pages (a list that moved during the load): kept once.
             dropped["repeated id"] = dropped.get("repeated id", 0) + duplicates
@@ -405,32 +419,6 @@ class Client:
             **extra,
         }
         return frame
-
-    def _list(
-        self,
-        resource: str,
-        path: str,
-        columns: Mapping[str, Any],
-        *,
-        key: str,
-        required: Sequence[str],
-        filters: Mapping[str, Any],
-        refresh: bool,
-        extra: Mapping[str, Any] | None = None,
-    ) -> pd.DataFrame:
-        params = P.list_params(resource, filters) if resource in P.LIST_FILTERS else []
-        return self._paged(
-            resource,
-            path,
-            params,
-            key=key,
-            expire_after=LIST_TTL,
-            refresh=refresh,
-            desc=resource,
-            build=lambda listing: P.resource_frame(
-                listing.items, columns, required=required, what=resource, extra=extra, url=path
-            ),
-        )
 
     def _paged(
         self,
@@ -468,6 +456,51 @@ class Client:
 
         return self._memo(loader, path, params, refresh, load, *shape)
 
+    def _list(
+        self, endpoint: Endpoint, filters: Mapping[str, Any], refresh: bool, **ids: str
+    ) -> pd.DataFrame:
+        """Every item of a list endpoint (a row of the endpoint table) as one frame."""
+        params = _params.list_params(endpoint.name, endpoint.filters, filters)
+        path = fill(endpoint.path, **ids)
+        extra = {name: ids[name] for name in endpoint.carried}
+        return self._paged(
+            endpoint.name,
+            path,
+            params,
+            key=endpoint.key,
+            expire_after=LIST_TTL,
+            refresh=refresh,
+            desc=endpoint.name,
+            build=lambda listing: _wire.resource_frame(
+                listing.items,
+                endpoint.columns,
+                required=endpoint.required,
+                what=endpoint.name,
+                extra=extra or None,
+                url=path,
+            ),
+        )
+
+    def _item(self, endpoint: Endpoint, refresh: bool, **ids: str) -> pd.DataFrame:
+        """One item of an endpoint as a one-row frame with its list's columns."""
+        assert endpoint.item is not None
+        path = fill(endpoint.item, **ids)
+        extra = {name: ids[name] for name in endpoint.carried}
+
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            body, response = self._http.get_json(path, expire_after=LIST_TTL, refresh=refresh)
+            frame = _wire.item_frame(
+                body,
+                endpoint.columns,
+                required=endpoint.required,
+                what=endpoint.name,
+                extra=extra or None,
+                url=path,
+            )
+            return self._stamp(frame, path, {}, [response]), [response]
+
+        return self._memo(f"{endpoint.name}:item", path, {}, refresh, load)
+
     # ------------------------------------------------------------------------ lists
 
     def videos(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
@@ -487,98 +520,288 @@ class Client:
         pandas.DataFrame
             ``video_id, title, description, created_at, published_at, updated_at, tags,
             metadata`` (dict), ``public, panoramic, mp4_support, player_id, ...``
+            (:data:`apivideo_insights.schema.VIDEO_COLUMNS`).
 
         Examples
         --------
         >>> api.videos(tags=["tutorial"], sort_by="created_at")       # doctest: +SKIP
         """
-        return self._list(
-            "videos",
-            "/videos",
-            P.VIDEO_COLUMNS,
-            key="videoId",
-            required=["video_id"],
-            filters=filters,
-            refresh=refresh,
-        )
+        return self._list(ENDPOINTS["videos"], filters, refresh)
 
     def live_streams(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
-        """All live streams (``GET /live-streams``): filters ``name``, ``stream_key``,
-        ``sort_by``, ``sort_order``."""
-        return self._list(
-            "live_streams",
-            "/live-streams",
-            P.LIVE_STREAM_COLUMNS,
-            key="liveStreamId",
-            required=["live_stream_id"],
-            filters=filters,
-            refresh=refresh,
-        )
+        """All live streams (``GET /live-streams``), one row each.
+
+        Parameters
+        ----------
+        refresh : bool
+            Bypass the cache.
+        **filters
+            ``name``, ``stream_key``, ``sort_by`` (``name``, ``created_at``,
+            ``updated_at``), ``sort_order``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`apivideo_insights.schema.LIVE_STREAM_COLUMNS`.
+
+        Examples
+        --------
+        >>> api.live_streams(sort_by="name")                          # doctest: +SKIP
+        """
+        return self._list(ENDPOINTS["live_streams"], filters, refresh)
 
     def players(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
-        """All player themes (``GET /players``): filters ``sort_by``, ``sort_order``."""
-        return self._list(
-            "players",
-            "/players",
-            P.PLAYER_COLUMNS,
-            key="playerId",
-            required=["player_id"],
-            filters=filters,
-            refresh=refresh,
-        )
+        """All player themes (``GET /players``), one row each.
+
+        Parameters
+        ----------
+        refresh : bool
+            Bypass the cache.
+        **filters
+            ``sort_by`` (``name``, ``created_at``, ``updated_at``), ``sort_order``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`apivideo_insights.schema.PLAYER_COLUMNS`.
+
+        Examples
+        --------
+        >>> api.players()                                             # doctest: +SKIP
+        """
+        return self._list(ENDPOINTS["players"], filters, refresh)
 
     def upload_tokens(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
-        """All upload tokens (``GET /upload-tokens``): filters ``sort_by``, ``sort_order``."""
-        return self._list(
-            "upload_tokens",
-            "/upload-tokens",
-            P.UPLOAD_TOKEN_COLUMNS,
-            key="token",
-            required=["token"],
-            filters=filters,
-            refresh=refresh,
-        )
+        """All upload tokens (``GET /upload-tokens``), one row each.
+
+        Parameters
+        ----------
+        refresh : bool
+            Bypass the cache.
+        **filters
+            ``sort_by`` (``created_at``, ``ttl``), ``sort_order``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`apivideo_insights.schema.UPLOAD_TOKEN_COLUMNS`.
+
+        Examples
+        --------
+        >>> api.upload_tokens(sort_by="ttl")                          # doctest: +SKIP
+        """
+        return self._list(ENDPOINTS["upload_tokens"], filters, refresh)
 
     def webhooks(self, *, refresh: bool = False, **filters: Any) -> pd.DataFrame:
-        """All webhooks (``GET /webhooks``): filter ``events``."""
-        return self._list(
-            "webhooks",
-            "/webhooks",
-            P.WEBHOOK_COLUMNS,
-            key="webhookId",
-            required=["webhook_id"],
-            filters=filters,
-            refresh=refresh,
-        )
+        """All webhooks (``GET /webhooks``), one row each.
+
+        Parameters
+        ----------
+        refresh : bool
+            Bypass the cache.
+        **filters
+            ``events``: webhooks listening to that event (such as
+            ``video.encoding.quality.completed``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`apivideo_insights.schema.WEBHOOK_COLUMNS`.
+
+        Examples
+        --------
+        >>> api.webhooks(events="video.encoding.quality.completed")   # doctest: +SKIP
+        """
+        return self._list(ENDPOINTS["webhooks"], filters, refresh)
 
     def captions(self, video_id: str, *, refresh: bool = False) -> pd.DataFrame:
-        """A video's captions (``GET /videos/{video_id}/captions``)."""
+        """A video's captions (``GET /videos/{video_id}/captions``), one row per language.
+
+        Parameters
+        ----------
+        video_id : str
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`apivideo_insights.schema.CAPTION_COLUMNS` (``video_id`` first).
+
+        Examples
+        --------
+        >>> api.captions("vi4blUQJFrYWbaG44NC")                       # doctest: +SKIP
+        """
         vid = _check_id(video_id, "video_id")
-        return self._list(
-            "captions",
-            f"/videos/{quote(vid, safe='')}/captions",
-            P.CAPTION_COLUMNS,
-            key="uri",
-            required=["srclang"],
-            filters={},
-            refresh=refresh,
-            extra={"video_id": vid},
-        )
+        return self._list(ENDPOINTS["captions"], {}, refresh, video_id=vid)
 
     def chapters(self, video_id: str, *, refresh: bool = False) -> pd.DataFrame:
-        """A video's chapter files (``GET /videos/{video_id}/chapters``); read the WebVTT
-        with :func:`apivideo_insights.read_chapters`."""
+        """A video's chapter files (``GET /videos/{video_id}/chapters``), one per language.
+
+        Read a file's WebVTT (its ``src``) with :func:`apivideo_insights.read_chapters`.
+
+        Parameters
+        ----------
+        video_id : str
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`apivideo_insights.schema.CHAPTER_LIST_COLUMNS`.
+
+        Examples
+        --------
+        >>> api.chapters("vi4blUQJFrYWbaG44NC")                       # doctest: +SKIP
+        """
         vid = _check_id(video_id, "video_id")
-        return self._list(
-            "chapters",
-            f"/videos/{quote(vid, safe='')}/chapters",
-            P.CHAPTER_LIST_COLUMNS,
-            key="uri",
-            required=["language"],
-            filters={},
-            refresh=refresh,
-            extra={"video_id": vid},
-        )
+        return self._list(ENDPOINTS["chapters"], {}, refresh, video_id=vid)
+
+    # ----------------------------------------------------------------- single items
+
+    def video(self, video_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One video (``GET /videos/{video_id}``) as a one-row frame.
+
+        Parameters
+        ----------
+        video_id : str
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row, with the same columns as :meth:`videos`.
+
+        Raises
+        ------
+        NotFoundError
+            No video has this id.
+
+        Examples
+        --------
+        >>> import apivideo_insights as avi
+        >>> with avi.sandbox.serve() as sb:
+        ...     api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None)
+        ...     first = api.videos().iloc[0]
+        ...     one = api.video(first["video_id"])
+        >>> len(one), one.loc[0, "title"] == first["title"]
+        (1, True)
+        """
+        vid = _check_id(video_id, "video_id")
+        return self._item(ENDPOINTS["videos"], refresh, video_id=vid)
+
+    def live_stream(self, live_stream_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One live stream (``GET /live-streams/{live_stream_id}``) as a one-row frame.
+
+        Same columns as :meth:`live_streams`; :class:`~apivideo_insights.NotFoundError`
+        for an unknown id.
+
+        Examples
+        --------
+        >>> api.live_stream("li400mYKSgQ6xs7taUeSaEKr")               # doctest: +SKIP
+        """
+        lid = _check_id(live_stream_id, "live_stream_id")
+        return self._item(ENDPOINTS["live_streams"], refresh, live_stream_id=lid)
+
+    def player(self, player_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One player theme (``GET /players/{player_id}``) as a one-row frame.
+
+        Same columns as :meth:`players`; :class:`~apivideo_insights.NotFoundError` for an
+        unknown id.
+
+        Examples
+        --------
+        >>> api.player("pl45d5vFFGrfdXpVkbDZ8YLQ")                    # doctest: +SKIP
+        """
+        pid = _check_id(player_id, "player_id")
+        return self._item(ENDPOINTS["players"], refresh, player_id=pid)
+
+    def upload_token(self, token: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One upload token (``GET /upload-tokens/{token}``) as a one-row frame.
+
+        Same columns as :meth:`upload_tokens`; :class:`~apivideo_insights.NotFoundError`
+        for an unknown token.
+
+        Examples
+        --------
+        >>> api.upload_token("to1tcmSFHeYY5KzyhOqVKMKb")              # doctest: +SKIP
+        """
+        tid = _check_id(token, "token")
+        return self._item(ENDPOINTS["upload_tokens"], refresh, token=tid)
+
+    def webhook(self, webhook_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One webhook (``GET /webhooks/{webhook_id}``) as a one-row frame.
+
+        Same columns as :meth:`webhooks`; :class:`~apivideo_insights.NotFoundError` for an
+        unknown id.
+
+        Examples
+        --------
+        >>> api.webhook("webhook_XXXXXXXXXXXXXXX")                   # doctest: +SKIP
+        """
+        wid = _check_id(webhook_id, "webhook_id")
+        return self._item(ENDPOINTS["webhooks"], refresh, webhook_id=wid)
+
+    def caption(self, video_id: str, language: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One caption of a video (``GET /videos/{video_id}/captions/{language}``).
+
+        Same columns as :meth:`captions` (one row); :class:`~apivideo_insights.NotFoundError`
+        when the video or that language does not exist.
+
+        Examples
+        --------
+        >>> api.caption("vi4blUQJFrYWbaG44NC", "en")                  # doctest: +SKIP
+        """
+        vid = _check_id(video_id, "video_id")
+        lang = _check_id(language, "language")
+        return self._item(ENDPOINTS["captions"], refresh, video_id=vid, language=lang)
+
+    def chapter(self, video_id: str, language: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One chapter file of a video (``GET /videos/{video_id}/chapters/{language}``).
+
+        Same columns as :meth:`chapters` (one row); :class:`~apivideo_insights.NotFoundError`
+        when the video or that language does not exist.
+
+        Examples
+        --------
+        >>> api.chapter("vi4blUQJFrYWbaG44NC", "en")                  # doctest: +SKIP
+        """
+        vid = _check_id(video_id, "video_id")
+        lang = _check_id(language, "language")
+        return self._item(ENDPOINTS["chapters"], refresh, video_id=vid, language=lang)
+
+    def account(self, *, refresh: bool = False) -> pd.DataFrame:
+        """The account's quota, features and environment (``GET /account``), one row.
+
+        A deprecated endpoint of the 2021 API (``openapi-2021-02``): servers of today may
+        answer 404 (:class:`~apivideo_insights.NotFoundError`); the sandbox serves it.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``environment`` (``production`` or ``sandbox``), ``features`` (list),
+            ``quota_used, quota_remaining, quota_total``
+            (:data:`apivideo_insights.schema.ACCOUNT_COLUMNS`).
+
+        Examples
+        --------
+        >>> import apivideo_insights as avi
+        >>> with avi.sandbox.serve() as sb:
+        ...     api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None)
+        ...     account = api.account()
+        >>> account.loc[0, "environment"]
+        'sandbox'
+        """
+        path = "/account"
+
+        def load() -> tuple[pd.DataFrame, list[Any]]:
+            body, response = self._http.get_json(path, expire_after=LIST_TTL, refresh=refresh)
+            frame = _wire.account_frame(body, url=path)
+            return self._stamp(frame, path, {}, [response]), [response]
+
+        return self._memo("account", path, {}, refresh, load)
 
     def video_status(self, video_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """A video's duration and encoding facts (``GET /videos/{video_id}/status``).
@@ -595,7 +818,7 @@ class Client:
 
         def load() -> tuple[pd.DataFrame, list[Any]]:
             body, response = self._http.get_json(path, expire_after=LIST_TTL, refresh=refresh)
-            frame = P.video_status_frame(vid, body, url=path)
+            frame = _wire.video_status_frame(vid, body, url=path)
             return self._stamp(frame, path, {}, [response]), [response]
 
         return self._memo("video_status", path, {}, refresh, load)
@@ -603,7 +826,7 @@ class Client:
     # --------------------------------------------------------------- legacy analytics
 
     def _period(self, period: Any) -> tuple[str, Any]:
-        text, _first, after = P.parse_period(period, today=_now().date())
+        text, _first, after = _params.parse_period(period, today=_now().date())
         closed_at = pd.Timestamp(after, tz="UTC") + SETTLE
         expire = NEVER_EXPIRE if closed_at < _now() else OPEN_TTL
         return text, expire
@@ -633,7 +856,7 @@ class Client:
         -------
         pandas.DataFrame
             ``session_id, loaded_at, ended_at, video_id, location_*, referrer_*, device_*,
-            os_*, client_*, metadata`` (dict): ``_schema.SESSION_COLUMNS``.
+            os_*, client_*, metadata`` (dict): :data:`apivideo_insights.schema.SESSION_COLUMNS`.
 
         Examples
         --------
@@ -656,7 +879,7 @@ class Client:
         """A live stream's player sessions (legacy ``GET /analytics/live-streams/{id}``).
 
         ``period`` as in :meth:`video_sessions`. Columns: see
-        :data:`apivideo_insights._schema.LIVE_SESSION_COLUMNS`.
+        :data:`apivideo_insights.schema.LIVE_SESSION_COLUMNS`.
         """
         lid = _check_id(live_stream_id, "live_stream_id")
         text, expire = self._period(period)
@@ -680,7 +903,7 @@ class Client:
             expire_after=expire,
             refresh=refresh,
             desc="sessions",
-            build=lambda listing: P.session_frame(listing.items, url=path, **owner),
+            build=lambda listing: _wire.session_frame(listing.items, url=path, **owner),
             shape=[sorted(owner.items())],
         )
 
@@ -791,7 +1014,7 @@ class Client:
                 "(attrs['failed'] lists them).",
                 PartialLoadWarning,
             )
-        frame = P.event_frame(pages)
+        frame = _wire.event_frame(pages)
         for name, mapping in owners.items():
             values = frame["session_id"].astype(object).map(mapping)
             frame[name] = values.astype("category")
@@ -845,11 +1068,12 @@ class Client:
         --------
         >>> api.metrics("play", "count", country="FR")                  # doctest: +SKIP
         """
-        P._choice(metric, P.METRICS, "metric")
-        P._choice(aggregation, P.AGGREGATIONS, "aggregation")
+        _params.choice(metric, _params.METRICS, "metric")
+        _params.choice(aggregation, _params.AGGREGATIONS, "aggregation")
         # The spec allows each metric only some aggregations: say which, before any request.
-        P._choice(aggregation, P.METRIC_AGGREGATIONS[metric], f"aggregation (for {metric})")
-        params, t1 = P.data_params("metrics", start=start, end=end, filters=filters)
+        valid = _params.METRIC_AGGREGATIONS[metric]
+        _params.choice(aggregation, valid, f"aggregation (for {metric})")
+        params, t1 = _params.data_params("metrics", start=start, end=end, filters=filters)
         path = f"/data/metrics/{metric}/{aggregation}"
 
         def load() -> tuple[pd.DataFrame, list[Any]]:
@@ -859,7 +1083,7 @@ class Client:
                 expire_after=self._data_expire(metric, t1, total=aggregation == "total"),
                 refresh=refresh,
             )
-            frame = P.metric_frame(body, metric=metric, aggregation=aggregation, url=path)
+            frame = _wire.metric_frame(body, metric=metric, aggregation=aggregation, url=path)
             context = frame.attrs.get("context", {})
             return self._stamp(frame, path, params, [response], context=context), [response]
 
@@ -883,16 +1107,16 @@ class Client:
         :meth:`metrics`, plus ``sort_by`` (``metric_value``/``dimension_value``) and
         ``sort_order``. Returns ``dimension_value, metric_value``, one row per bucket.
         """
-        P._choice(metric, P.BREAKDOWN_METRICS, "metric")
-        P._choice(breakdown, P.BREAKDOWNS, "breakdown")
-        params, t1 = P.data_params("buckets", start=start, end=end, filters=filters)
+        _params.choice(metric, _params.BREAKDOWN_METRICS, "metric")
+        _params.choice(breakdown, _params.BREAKDOWNS, "breakdown")
+        params, t1 = _params.data_params("buckets", start=start, end=end, filters=filters)
         path = f"/data/buckets/{metric}/{breakdown}"
         return self._data_list(
             "breakdown",
             path,
             params,
             key="dimensionValue",
-            columns=P.BREAKDOWN_COLUMNS,
+            columns=BREAKDOWN_COLUMNS,
             required=["dimension_value", "metric_value"],
             expire_after=self._data_expire(metric, t1),
             refresh=refresh,
@@ -915,10 +1139,10 @@ class Client:
         view``; ``interval``: ``minute, hour, day`` (api.video's default: hour up to two
         days, else day). Returns ``emitted_at, metric_value``, one row per interval.
         """
-        P._choice(metric, P.TIMESERIES_METRICS, "metric")
+        _params.choice(metric, _params.TIMESERIES_METRICS, "metric")
         if interval is not None:
-            P._choice(interval, P.INTERVALS, "interval")
-        params, t1 = P.data_params("timeseries", start=start, end=end, filters=filters)
+            _params.choice(interval, _params.INTERVALS, "interval")
+        params, t1 = _params.data_params("timeseries", start=start, end=end, filters=filters)
         if interval is not None:
             params.append(("interval", interval))
         path = f"/data/timeseries/{metric}"
@@ -927,7 +1151,7 @@ class Client:
             path,
             params,
             key="emittedAt",
-            columns=P.TIMESERIES_COLUMNS,
+            columns=TIMESERIES_COLUMNS,
             required=["emitted_at", "metric_value"],
             expire_after=self._data_expire(metric, t1),
             refresh=refresh,
@@ -952,7 +1176,9 @@ class Client:
         """A paginated ``/data`` answer (buckets or timeseries) as one frame."""
 
         def build(listing: Listing) -> pd.DataFrame:
-            frame = P.resource_frame(listing.items, columns, required=required, what=what, url=path)
+            frame = _wire.resource_frame(
+                listing.items, columns, required=required, what=what, url=path
+            )
             if sort_by is not None and len(frame):
                 frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
             return frame
@@ -971,12 +1197,42 @@ class Client:
 
     # ----------------------------------------------------------------------- files
 
-    def write_events_parquet(self, events: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-        """Write events to a Parquet dataset partitioned by ``session_id`` (see
-        :func:`apivideo_insights.io.write_events_parquet`)."""
+    def write_events_parquet(
+        self,
+        events: pd.DataFrame,
+        path: str | os.PathLike[str],
+        *,
+        partition_by: str | list[str] | None = "auto",
+        overwrite: bool = False,
+    ) -> Path:
+        """Write events to a Parquet dataset that :func:`~apivideo_insights.read_events`
+        reads back identically (:func:`apivideo_insights.io.write_events_parquet`).
+
+        Parameters
+        ----------
+        events : pandas.DataFrame
+            An events frame (:meth:`events`).
+        path : str or path
+            A directory (created).
+        partition_by : str, list of str, None or "auto"
+            Hive partition columns. ``"auto"``: ``video_id`` (else ``live_stream_id``) when
+            every row has one, as :meth:`events` adds from a sessions frame; else one file.
+        overwrite : bool
+            Replace an existing non-empty directory.
+
+        Returns
+        -------
+        pathlib.Path
+            The dataset directory.
+
+        Examples
+        --------
+        >>> api.write_events_parquet(api.events(sessions), "archive/events")  # doctest: +SKIP
+        PosixPath('archive/events')
+        """
         from .io import write_events_parquet
 
-        return write_events_parquet(events, path)
+        return write_events_parquet(events, path, partition_by=partition_by, overwrite=overwrite)
 
 
 # ------------------------------------------------------------------------- helpers

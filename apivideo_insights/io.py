@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from ._parse import clean_events
-from ._schema import EVENT_COLUMNS
+from ._wire import clean_events
 from .exceptions import SchemaError
+from .schema import EVENT_COLUMNS
 
 __all__ = ["read_events", "write_events_parquet"]
 

@@ -1,18 +1,56 @@
-"""Column names and dtypes of every frame the toolkit returns (the public contract).
+"""The column contract: the names, order and dtypes of every frame the toolkit returns.
 
-One place defines each frame's columns, in order, with their dtypes; loaders, readers and
-the reconstruction all go through :func:`conform` so that an empty answer has exactly the
-same columns and dtypes as a full one.
+``avi.schema`` is public because it *is* the contract: each ``*_COLUMNS`` mapping lists a
+frame's columns in order with their dtypes, and every loader, reader and stage goes through
+:func:`conform` (or :func:`empty_frame`), so an empty answer has exactly the same columns and
+dtypes as a full one. Code that consumes the toolkit's frames may rely on these names.
 
-Dtype policy (see ``DESIGN.md``):
-
-* timestamps are ``datetime64[ns, UTC]``;
-* ids and free text use pandas' default string dtype (``str``), missing values stay missing;
-* low-cardinality text (event type, device type, os, browser, ...) is ``category``;
-* the events frame is compact (about 30 bytes per event): ``session_id`` is categorical
-  (a session id repeats on every event), positions are ``float32`` (the API sends integer
+Conventions
+-----------
+* Column names are snake_case; nested JSON is flattened (``location.country`` becomes
+  ``location_country``); api.video's ``[{key, value}]`` metadata becomes a dict.
+* Timestamps are timezone-aware UTC (``datetime64[ns, UTC]``).
+* Ids and free text use pandas' default string dtype (``str``); missing values stay missing.
+* Low-cardinality text (event type, device type, os, browser, ...) is ``category``.
+* The events frame is compact (about 30 bytes per event): ``session_id`` is categorical (a
+  session id repeats on every event), positions are ``float32`` (the API sends integer
   seconds, which float32 holds exactly up to 16.7 million seconds), ``emitted_at`` is the
   int64-backed datetime.
+
+The frames
+----------
+events (:data:`EVENT_COLUMNS`; ``api.events``, ``avi.read_events``)
+    ``session_id``, ``type`` (one of :data:`EVENT_TYPES`), ``at``, ``seek_from``,
+    ``seek_to`` (float positions in media seconds; NaN where the API sent none),
+    ``emitted_at`` (wall clock).
+sessions (:data:`SESSION_COLUMNS`, :data:`LIVE_SESSION_COLUMNS`)
+    ``session_id``, ``loaded_at``, ``ended_at``, ``video_id`` or ``live_stream_id``, then
+    the flattened ``location_*``, ``referrer_*``, ``device_*``, ``os_*``, ``client_*``, and
+    ``metadata`` (dict; video sessions only).
+segments (:data:`SEGMENT_COLUMNS`; ``avi.segments``)
+    ``session_id``, ``playback`` (0, 1, ...: a new playback starts at each ``ready``),
+    ``start``, ``end`` (media seconds, ``start < end``), ``started_at``, ``ended_at`` (wall
+    clock), and ``estimated`` (True where a bound came from the wall clock rather than a
+    player position).
+retention (``avi.retention``)
+    One row per bin, indexed by ``position`` (bin start, media seconds), with ``viewers``
+    (sessions that watched any part of the bin), ``views`` (passes over the bin, rewatches
+    included), ``retention`` (= viewers / sessions that watched anything) and ``rewatch``
+    (= views / viewers).
+heatmap (``avi.heatmap``)
+    One row per session (indexed by ``session_id``), one column per bin (labelled by the bin
+    start), values = passes over that bin (0 skipped, 1 watched, 2+ rewatched).
+resources (:data:`VIDEO_COLUMNS`, :data:`LIVE_STREAM_COLUMNS`, :data:`PLAYER_COLUMNS`, ...)
+    One row per item of ``api.videos()``, ``api.live_streams()``... and the same columns
+    for the single-item loaders (``api.video(video_id)``...), which return one row.
+
+Examples
+--------
+>>> import apivideo_insights as avi
+>>> list(avi.schema.EVENT_COLUMNS)
+['session_id', 'type', 'at', 'seek_from', 'seek_to', 'emitted_at']
+>>> avi.schema.empty_frame(avi.schema.EVENT_COLUMNS).dtypes["emitted_at"]
+datetime64[ns, UTC]
 """
 
 from __future__ import annotations
@@ -25,13 +63,27 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ACCOUNT_COLUMNS",
+    "BREAKDOWN_COLUMNS",
+    "CAPTION_COLUMNS",
     "CHAPTER_COLUMNS",
+    "CHAPTER_LIST_COLUMNS",
     "DATETIME",
     "EVENT_COLUMNS",
     "EVENT_TYPES",
     "EVENT_TYPE_DTYPE",
+    "LIVE_SESSION_COLUMNS",
+    "LIVE_STREAM_COLUMNS",
+    "METRIC_COLUMNS",
+    "PLAYER_COLUMNS",
     "SEGMENT_COLUMNS",
     "SESSION_COLUMNS",
+    "STR",
+    "TIMESERIES_COLUMNS",
+    "UPLOAD_TOKEN_COLUMNS",
+    "VIDEO_COLUMNS",
+    "VIDEO_STATUS_COLUMNS",
+    "WEBHOOK_COLUMNS",
     "conform",
     "empty_frame",
     "to_str",
@@ -39,7 +91,7 @@ __all__ = [
 ]
 
 DATETIME = "datetime64[ns, UTC]"
-# pandas' default string dtype: object on pandas 2, a StringDtype with NaN on pandas 3.
+#: pandas' default string dtype: object on pandas 2, a StringDtype with NaN on pandas 3.
 STR = "str"
 
 #: The legacy collector's event types, in the canonical within-a-second order used by
@@ -119,6 +171,164 @@ CHAPTER_COLUMNS: dict[str, Any] = {
     "chapter": STR,
     "start": "float64",
     "end": "float64",
+}
+
+
+# ------------------------------------------------------------------ API resources
+
+#: ``api.videos()`` / ``api.video(video_id)``: one row per video.
+VIDEO_COLUMNS: dict[str, Any] = {
+    "video_id": STR,
+    "title": STR,
+    "description": STR,
+    "created_at": DATETIME,
+    "published_at": DATETIME,
+    "updated_at": DATETIME,
+    "tags": object,
+    "metadata": object,
+    "public": "boolean",
+    "panoramic": "boolean",
+    "mp4_support": "boolean",
+    "player_id": STR,
+    "language": "category",
+    "language_origin": "category",
+    "discarded": "boolean",
+    "discarded_at": DATETIME,
+    "deletes_at": DATETIME,
+    "source_uri": STR,
+    "source_type": "category",
+    "source_live_stream_live_stream_id": STR,
+    "assets_hls": STR,
+    "assets_iframe": STR,
+    "assets_player": STR,
+    "assets_thumbnail": STR,
+    "assets_mp4": STR,
+}
+
+#: ``api.video_status(video_id)``: one row, ``duration`` in seconds.
+VIDEO_STATUS_COLUMNS: dict[str, Any] = {
+    "video_id": STR,
+    "duration": "float64",
+    "playable": "boolean",
+    "width": "float64",
+    "height": "float64",
+    "bitrate": "float64",
+    "framerate": "float64",
+    "samplerate": "float64",
+    "video_codec": "category",
+    "audio_codec": "category",
+    "aspect_ratio": STR,
+    "qualities": object,
+    "ingest_status": "category",
+    "ingest_filesize": "float64",
+}
+
+#: ``api.live_streams()`` / ``api.live_stream(live_stream_id)``.
+LIVE_STREAM_COLUMNS: dict[str, Any] = {
+    "live_stream_id": STR,
+    "name": STR,
+    "stream_key": STR,
+    "public": "boolean",
+    "broadcasting": "boolean",
+    "player_id": STR,
+    "restreams": object,
+    "created_at": DATETIME,
+    "updated_at": DATETIME,
+    "assets_hls": STR,
+    "assets_iframe": STR,
+    "assets_player": STR,
+    "assets_thumbnail": STR,
+}
+
+#: ``api.players()`` / ``api.player(player_id)``: player themes.
+PLAYER_COLUMNS: dict[str, Any] = {
+    "player_id": STR,
+    "name": STR,
+    "created_at": DATETIME,
+    "updated_at": DATETIME,
+    "text": STR,
+    "link": STR,
+    "link_hover": STR,
+    "link_active": STR,
+    "track_played": STR,
+    "track_unplayed": STR,
+    "track_background": STR,
+    "background_top": STR,
+    "background_bottom": STR,
+    "background_text": STR,
+    "enable_api": "boolean",
+    "enable_controls": "boolean",
+    "force_autoplay": "boolean",
+    "hide_title": "boolean",
+    "force_loop": "boolean",
+    "assets_logo": STR,
+    "assets_link": STR,
+}
+
+#: ``api.upload_tokens()`` / ``api.upload_token(token)``; ``ttl`` in seconds.
+UPLOAD_TOKEN_COLUMNS: dict[str, Any] = {
+    "token": STR,
+    "ttl": "float64",
+    "created_at": DATETIME,
+    "expires_at": DATETIME,
+}
+
+#: ``api.webhooks()`` / ``api.webhook(webhook_id)``.
+WEBHOOK_COLUMNS: dict[str, Any] = {
+    "webhook_id": STR,
+    "created_at": DATETIME,
+    "events": object,
+    "url": STR,
+    "signature_secret": STR,
+}
+
+#: ``api.captions(video_id)`` / ``api.caption(video_id, language)``.
+CAPTION_COLUMNS: dict[str, Any] = {
+    "video_id": STR,
+    "srclang": STR,
+    "language_name": STR,
+    "default": "boolean",
+    "uri": STR,
+    "src": STR,
+}
+
+#: ``api.chapters(video_id)`` / ``api.chapter(video_id, language)``: the WebVTT
+#: files (read them with ``avi.read_chapters``; their rows follow :data:`CHAPTER_COLUMNS`).
+CHAPTER_LIST_COLUMNS: dict[str, Any] = {
+    "video_id": STR,
+    "language": STR,
+    "uri": STR,
+    "src": STR,
+}
+
+#: ``api.account()``: one row (the deprecated ``GET /account`` of the 2021 spec).
+ACCOUNT_COLUMNS: dict[str, Any] = {
+    "environment": "category",
+    "features": object,
+    "quota_used": "float64",
+    "quota_remaining": "float64",
+    "quota_total": "float64",
+}
+
+#: ``api.metrics(...)``: one aggregated number over ``[start, end)``.
+METRIC_COLUMNS: dict[str, Any] = {
+    "metric": STR,
+    "aggregation": STR,
+    "start": DATETIME,
+    "end": DATETIME,
+    "value": "float64",
+}
+
+#: ``api.breakdown(...)``: one row per bucket of the dimension.
+BREAKDOWN_COLUMNS: dict[str, Any] = {
+    "dimension_value": STR,
+    "metric_value": "float64",
+}
+
+#: ``api.timeseries(...)``: one row per interval, ``emitted_at`` its start.
+TIMESERIES_COLUMNS: dict[str, Any] = {
+    "emitted_at": DATETIME,
+    "metric_value": "float64",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from apivideo_insights._schema import SEGMENT_COLUMNS, conform, empty_frame
+from apivideo_insights.schema import SEGMENT_COLUMNS, conform, empty_frame
 
 T0 = pd.Timestamp("2024-09-15 21:35:57", tz="UTC")
 

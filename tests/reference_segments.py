@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from apivideo_insights import _schema
+from apivideo_insights import schema as _schema
 
 NS = 1_000_000_000
 RANK = {"pause": 0, "end": 0, "seek.forward": 1, "seek.backward": 1, "ready": 2, "play": 3}

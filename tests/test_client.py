@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import http.server
+import io
+import json
+import threading
 import warnings
 
 import pandas as pd
 import pytest
 
 import apivideo_insights as avi
-from apivideo_insights import _parse as P
-from apivideo_insights._schema import EVENT_COLUMNS, LIVE_SESSION_COLUMNS, SESSION_COLUMNS
+from apivideo_insights import _params, _wire, schema
+from apivideo_insights._endpoints import ENDPOINTS
+from apivideo_insights.sandbox import serve
+from apivideo_insights.schema import EVENT_COLUMNS, LIVE_SESSION_COLUMNS, SESSION_COLUMNS
 
 PERIOD = "2024-05-01/2024-06-01"  # sandbox_world's now is 2024-06-01T12:00Z
 
@@ -92,7 +100,7 @@ class TestLists:
     def test_videos_columns_and_values(self, sandbox):
         api = _connect(sandbox, page_size=5)  # several pages, absolute links
         videos = api.videos()
-        assert list(videos.columns[: len(P.VIDEO_COLUMNS)]) == list(P.VIDEO_COLUMNS)
+        assert list(videos.columns[: len(schema.VIDEO_COLUMNS)]) == list(schema.VIDEO_COLUMNS)
         world = sandbox.world.videos
         assert sorted(videos["video_id"]) == sorted(v["videoId"] for v in world)
         assert videos["video_id"].is_unique
@@ -140,7 +148,7 @@ class TestLists:
         assert len(captions) == len(sandbox.world.captions[vid])
         chapters = api.chapters(vid)
         assert len(chapters) == len(sandbox.world.chapters.get(vid, []))
-        assert list(chapters.columns) == list(P.CHAPTER_LIST_COLUMNS)
+        assert list(chapters.columns) == list(schema.CHAPTER_LIST_COLUMNS)
 
     def test_missing_video_is_not_found(self, sandbox):
         api = _connect(sandbox)
@@ -271,9 +279,9 @@ class TestData:
     def test_metrics_breakdown_timeseries(self, sandbox):
         api = _connect(sandbox)
         total = api.metrics("play", "count")
-        assert list(total.columns) == list(P.METRIC_COLUMNS)
+        assert list(total.columns) == list(schema.METRIC_COLUMNS)
         by_country = api.breakdown("play", "country")
-        assert list(by_country.columns) == list(P.BREAKDOWN_COLUMNS)
+        assert list(by_country.columns) == list(schema.BREAKDOWN_COLUMNS)
         assert by_country["metric_value"].sum() == pytest.approx(total.loc[0, "value"])
         series = api.timeseries("play", interval="hour")
         assert series["emitted_at"].is_monotonic_increasing
@@ -320,7 +328,9 @@ class TestParse:
 
     def test_missing_required_field_names_it(self):
         with pytest.raises(avi.SchemaError, match="videoId"):
-            P.resource_frame([{"title": "a"}], P.VIDEO_COLUMNS, required=["video_id"], what="v")
+            _wire.resource_frame(
+                [{"title": "a"}], schema.VIDEO_COLUMNS, required=["video_id"], what="v"
+            )
 
     def test_bad_rows_are_dropped_and_counted(self):
         items = [
@@ -329,7 +339,9 @@ class TestParse:
             {"videoId": "vi2", "createdAt": "yesterday"},
             "not an object",
         ]
-        frame = P.resource_frame(items, P.VIDEO_COLUMNS, required=["video_id"], what="videos")
+        frame = _wire.resource_frame(
+            items, schema.VIDEO_COLUMNS, required=["video_id"], what="videos"
+        )
         assert frame["video_id"].tolist() == ["vi1"]
         assert frame.attrs["dropped"] == {
             "missing video_id": 1,
@@ -338,7 +350,7 @@ class TestParse:
         }
 
     def test_flatten_and_metadata(self):
-        row = P.flatten(
+        row = _wire.flatten(
             {
                 "referrer": {"searchTerm": "x", "url": None},
                 "metadata": [{"key": "a", "value": "1"}],
@@ -363,7 +375,7 @@ class TestParse:
             "location": {"country": "France", "city": "Paris"},
             "os": {"name": "Microsoft Windows", "shortname": "W10", "version": "Windows10"},
         }
-        frame = P.session_frame([item], video_id="vi1")
+        frame = _wire.session_frame([item], video_id="vi1")
         assert list(frame.columns) == list(SESSION_COLUMNS)
         row = frame.iloc[0]
         assert row["loaded_at"] == pd.Timestamp("2019-06-24T11:45:01.109Z")
@@ -383,20 +395,20 @@ class TestParse:
     def test_period_forms(self, period, first, after):
         import datetime as dt
 
-        text, a, b = P.parse_period(period, today=dt.date(2024, 1, 1))
+        text, a, b = _params.parse_period(period, today=dt.date(2024, 1, 1))
         assert text == period
         assert (a.isoformat(), b.isoformat()) == (first, after)
 
     def test_default_period_is_the_last_30_days(self):
         import datetime as dt
 
-        text, a, b = P.parse_period(None, today=dt.date(2024, 3, 31))
+        text, a, b = _params.parse_period(None, today=dt.date(2024, 3, 31))
         assert text == "2024-03-02/2024-03-31"
         assert (b - a).days == 30
 
     def test_data_params(self):
         filters = {"country": "FR", "device_type": ["phone", "tablet"], "sort_by": "metric_value"}
-        params, end = P.data_params(
+        params, end = _params.data_params(
             "buckets",
             start="2024-05-01",
             end=pd.Timestamp("2024-05-02T02:00", tz="Europe/Paris"),
@@ -413,8 +425,10 @@ class TestParse:
         assert end == pd.Timestamp("2024-05-02", tz="UTC")
 
     def test_list_params(self):
-        params = P.list_params(
-            "videos", {"metadata": {"b": 2, "a": 1}, "tags": ["x", "y"], "live_stream_id": "li1"}
+        params = _params.list_params(
+            "videos",
+            ENDPOINTS["videos"].filters,
+            {"metadata": {"b": 2, "a": 1}, "tags": ["x", "y"], "live_stream_id": "li1"},
         )
         assert params == [
             ("liveStreamId", "li1"),
@@ -434,3 +448,179 @@ def test_an_aggregation_the_metric_does_not_take_is_refused_before_any_request(s
         api.metrics("watch-time", "count")
     assert sandbox.requests == []
     assert api.metrics("watch-time", "sum")["value"].notna().all()
+
+
+class TestItems:
+    """The single-item GETs: one-row frames with their list's columns."""
+
+    @pytest.mark.parametrize(
+        ("one", "many", "key"),
+        [
+            ("video", "videos", "video_id"),
+            ("live_stream", "live_streams", "live_stream_id"),
+            ("player", "players", "player_id"),
+            ("upload_token", "upload_tokens", "token"),
+            ("webhook", "webhooks", "webhook_id"),
+        ],
+    )
+    def test_an_item_is_its_row_of_the_list(self, sandbox, one, many, key):
+        api = _connect(sandbox)
+        listed = getattr(api, many)()
+        row = listed.iloc[[-1]].reset_index(drop=True)
+        item = getattr(api, one)(row.loc[0, key])
+        assert _kinds(item) == _kinds(listed)
+        pd.testing.assert_frame_equal(item.astype(object), row.astype(object))
+        assert item.attrs["endpoint"].endswith("/" + row.loc[0, key])
+        assert item.attrs["requests"] == 1
+
+    def test_caption_and_chapter_by_language(self, sandbox):
+        api = _connect(sandbox)
+        vid = next(v for v, c in sandbox.world.chapters.items() if c)
+        lang = sandbox.world.chapters[vid][0]["language"]
+        chapter = api.chapter(vid, lang)
+        assert len(chapter) == 1 and chapter.loc[0, "language"] == lang
+        assert list(chapter.columns) == list(api.chapters(vid).columns)
+        vid = next(v for v, c in sandbox.world.captions.items() if c)
+        lang = sandbox.world.captions[vid][0]["srclang"]
+        caption = api.caption(vid, lang)
+        assert (caption.loc[0, "video_id"], caption.loc[0, "srclang"]) == (vid, lang)
+        assert _kinds(caption) == _kinds(api.captions(vid))
+
+    def test_unknown_ids_are_not_found(self, sandbox):
+        api = _connect(sandbox)
+        vid = sandbox.world.videos[0]["videoId"]
+        for call in (
+            lambda: api.video("viNope"),
+            lambda: api.live_stream("liNope"),
+            lambda: api.player("plNope"),
+            lambda: api.upload_token("toNope"),
+            lambda: api.webhook("whNope"),
+            lambda: api.caption(vid, "zz"),
+            lambda: api.chapter("viNope", "en"),
+        ):
+            with pytest.raises(avi.NotFoundError):
+                call()
+
+    def test_account(self, sandbox):
+        api = _connect(sandbox)
+        account = api.account()
+        assert list(account.columns) == list(schema.ACCOUNT_COLUMNS)
+        assert len(account) == 1 and account.loc[0, "environment"] == "sandbox"
+        assert account.loc[0, "quota_used"] == len(sandbox.world.videos)
+        assert "stats.player_events" in account.loc[0, "features"]
+        assert account.attrs["endpoint"] == "/account"
+
+
+def test_session_ids_with_slashes_are_quoted_as_one_path_segment(sandbox_world):
+    on_video = sandbox_world.sessions.dropna(subset=["video_id"])["session_id"]
+    events = sandbox_world.events
+    counts = events[events["session_id"].astype(str).isin(on_video)]["session_id"]
+    sid = str(counts.astype(str).value_counts().index[0])
+    odd = "ps/odd?x=1#%2F"
+    sessions = sandbox_world.sessions.copy()
+    sessions["session_id"] = sessions["session_id"].replace({sid: odd})
+    events = sandbox_world.events.copy()
+    events["session_id"] = events["session_id"].astype(str).replace({sid: odd})
+    events["session_id"] = events["session_id"].astype("category")
+    world = dataclasses.replace(sandbox_world, sessions=sessions, events=events)
+    with serve(world) as sb:
+        api = _connect(sb, page_size=3)  # several pages: the next links must stay quoted
+        got = api.session_events(odd)
+        assert set(got["session_id"].astype(str)) == {odd}
+        assert len(got) == int((events["session_id"] == odd).sum()) > 3
+        vid = sessions.loc[sessions["session_id"] == odd, "video_id"].iloc[0]
+        mine = api.video_sessions(vid, period="2019/2024")
+        assert odd in set(mine["session_id"])
+        assert odd in set(api.events(mine)["session_id"].astype(str))
+
+
+class TestFuturePeriods:
+    def test_a_period_in_the_future_warns_that_it_returns_nothing(self, sandbox, busy_video):
+        api = _connect(sandbox)
+        with pytest.warns(UserWarning, match="starts after today"):
+            assert len(api.video_sessions(busy_video, period="2099-01")) == 0
+        with pytest.warns(UserWarning, match="nothing after today"):
+            api.video_sessions(busy_video, period="2024-05-01/2099-01-01")
+
+    def test_this_month_and_the_default_do_not_warn(self, sandbox, busy_video):
+        api = _connect(sandbox)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            api.video_sessions(busy_video)
+            api.video_sessions(busy_video, period=pd.Timestamp.now(tz="UTC").strftime("%Y-%m"))
+
+    def test_a_data_window_starting_in_the_future_warns(self, sandbox):
+        api = _connect(sandbox)
+        with pytest.warns(UserWarning, match="in the future"):
+            api.metrics("play", "count", start="2099-01-01", end="2099-01-02")
+
+
+# ------------------------------------------------------------------ a stand-in server
+
+
+@contextlib.contextmanager
+def _stand_in(bodies):
+    """A tiny server on 127.0.0.1 answering each path with its raw JSON text (Basic auth)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = bodies.get(self.path.split("?")[0])
+            data = (body or '{"status": 404, "title": "Not found"}').encode("ascii")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _one_page(path, items):
+    pagination = {
+        "currentPage": 1,
+        "pageSize": 100,
+        "pagesTotal": 1,
+        "itemsTotal": len(items),
+        "currentPageItems": len(items),
+        "links": [{"rel": "self", "uri": f"{path}?currentPage=1&pageSize=100"}],
+    }
+    return json.dumps({"data": items, "pagination": pagination})  # ensure_ascii: \ud800 text
+
+
+def test_lone_surrogates_are_replaced_and_counted_not_fatal():
+    videos = [
+        {"videoId": "vi1", "title": "ok", "tags": ["a"]},
+        {"videoId": "vi2", "title": "bad \ud800 title", "tags": ["x\udc00"]},
+        {"videoId": "vi3", "metadata": [{"key": "k", "value": "\ud800"}]},
+    ]
+    session = {
+        "session": {"sessionId": "ps1", "loadedAt": "2024-05-01T10:00:00Z"},
+        "referrer": {"url": "https://example.test/\ud800"},
+    }
+    bodies = {
+        "/videos": _one_page("/videos", videos),
+        "/analytics/videos/vi2": _one_page("/analytics/videos/vi2", [session]),
+    }
+    with _stand_in(bodies) as url:
+        api = avi.connect("k" * 20, base_url=url, cache=None, auth="basic", progress=False)
+        frame = api.videos()
+        sessions = api.video_sessions("vi2", period="2024-05")
+    assert frame["video_id"].tolist() == ["vi1", "vi2", "vi3"]
+    assert frame.loc[1, "title"] == "bad \ufffd title"
+    assert frame.loc[1, "tags"] == ["x\ufffd"]
+    assert frame.loc[2, "metadata"] == {"k": "\ufffd"}
+    assert frame.attrs["replaced_text"] == {"title": 1, "tags": 1, "metadata": 1}
+    assert sessions.loc[0, "referrer_url"] == "https://example.test/\ufffd"
+    assert sessions.attrs["replaced_text"] == {"referrer_url": 1}
+    frame.to_parquet(io.BytesIO())  # nothing left that pyarrow refuses

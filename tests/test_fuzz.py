@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import apivideo_insights as avi
-from apivideo_insights import _schema
+from apivideo_insights import schema as _schema
 from apivideo_insights.exceptions import APIError, SchemaError
 from apivideo_insights.sandbox import serve, simulate
 
@@ -503,7 +503,7 @@ def _no_request(sb: Any, call: Any, *valid: str) -> str:
 
 
 def test_unknown_names_raise_before_any_request_listing_what_is_valid(sandbox_api):
-    from apivideo_insights import _parse as P
+    from apivideo_insights import _params as P
 
     sb, api = sandbox_api
     cases = [

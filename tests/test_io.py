@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import apivideo_insights as avi
-from apivideo_insights._schema import EVENT_COLUMNS, empty_frame
+from apivideo_insights.schema import EVENT_COLUMNS, empty_frame
 from apivideo_insights.io import write_events_parquet
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import requests
 
-from apivideo_insights._schema import (
+from apivideo_insights.schema import (
     EVENT_COLUMNS,
     SEGMENT_COLUMNS,
     SESSION_COLUMNS,

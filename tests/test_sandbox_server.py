@@ -354,8 +354,18 @@ def test_chapters_point_at_the_sandbox_which_serves_their_vtt(
     assert requests.get(sandbox.url(f"/vod/{vid}/chapters/xx.vtt")).status_code == 404
 
 
+def test_account_as_the_2021_spec_served_it(sandbox: Sandbox, http: requests.Session) -> None:
+    body = http.get(sandbox.url("/account")).json()
+    assert body["environment"] == "sandbox"
+    assert "stats.player_events" in body["features"]
+    quota = body["quota"]
+    assert quota["quotaUsed"] == len(sandbox.world.videos)
+    assert quota["quotaUsed"] + quota["quotaRemaining"] == quota["quotaTotal"]
+    assert requests.get(sandbox.url("/account")).status_code == 401  # needs a key
+
+
 def test_unknown_routes_ids_and_methods(sandbox: Sandbox, http: requests.Session) -> None:
-    r = http.get(sandbox.url("/account"))
+    r = http.get(sandbox.url("/accounts"))
     assert r.status_code == 404 and r.json()["title"] == "Unrecognized request URL."
     r = http.get(sandbox.url("/videos/vi-nope"))
     assert r.status_code == 404
@@ -367,7 +377,7 @@ def test_unknown_routes_ids_and_methods(sandbox: Sandbox, http: requests.Session
     assert r.status_code == 405 and r.json()["title"] == "Method is not allowed for this route."
     assert r.headers["Allow"] == "GET"
     # Route errors come before auth errors.
-    assert requests.get(sandbox.url("/account")).status_code == 404
+    assert requests.get(sandbox.url("/accounts")).status_code == 404
 
 
 # --------------------------------------------------------------------------- rate limit

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from apivideo_insights._schema import EVENT_COLUMNS, SEGMENT_COLUMNS, SESSION_COLUMNS, conform
+from apivideo_insights.schema import EVENT_COLUMNS, SEGMENT_COLUMNS, SESSION_COLUMNS, conform
 from apivideo_insights.sandbox import World, simulate
 from apivideo_insights.sandbox import _catalog as cat
 from apivideo_insights.sandbox._collector import QUIRKS, resolve_quirks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from apivideo_insights import _schema as schema
+from apivideo_insights import schema
 
 
 @pytest.mark.parametrize(

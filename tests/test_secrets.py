@@ -333,5 +333,5 @@ def test_frames_written_to_parquet_carry_no_credentials(sandbox, world, tmp_path
     path = tmp_path / "events.parquet"
     events.to_parquet(path)
     assert secrets.found_in(path.read_bytes()) == []
-    assert set(pd.read_parquet(path).columns) >= set(avi._schema.EVENT_COLUMNS)
+    assert set(pd.read_parquet(path).columns) >= set(avi.schema.EVENT_COLUMNS)
     api.close()

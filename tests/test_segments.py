@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from reference_segments import reference_segments
 
 import apivideo_insights as avi
-from apivideo_insights import _schema
+from apivideo_insights import schema as _schema
 from apivideo_insights.sandbox.world import pass_difference
 
 SID = "psEmVRHcvRDVpr0UE2tpERNN"

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .._periods import PeriodError, parse_period
 from ._data_metrics import Facts, QueryError, build_facts, compute, parse_query
@@ -326,6 +326,7 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
         (rf"^/upload-tokens/{_ID}$", "GET", "upload_token"),
         (r"^/webhooks$", "GET", "webhooks"),
         (rf"^/webhooks/{_ID}$", "GET", "webhook"),
+        (r"^/account$", "GET", "account"),
         (rf"^/analytics/videos/{_ID}$", "GET", "video_sessions"),
         (rf"^/analytics/live-streams/{_ID}$", "GET", "live_stream_sessions"),
         (rf"^/analytics/sessions/{_ID}/events$", "GET", "session_events"),
@@ -477,7 +478,9 @@ class _App:
             if m:
                 allowed.add(route_method)
                 if route_method == method:
-                    return name, list(m.groups()), allowed
+                    # Path segments arrive percent-encoded (a client quotes an id holding
+                    # "/"): the handlers see the ids themselves, as api.video's do.
+                    return name, [unquote(g) for g in m.groups()], allowed
         return None, [], allowed
 
     @staticmethod
@@ -806,6 +809,23 @@ class _App:
             raise _not_found("webhookId")
         return item
 
+    def _get_account(self, args: list[str], query: Any, pairs: Any) -> dict:
+        # The deprecated GET /account of the 2021 spec (openapi-2021-02): a sandbox key's
+        # environment, the spec's feature list, and a video quota of at least 60.
+        used = len(self.world.videos)
+        total = max(60, used)
+        return {
+            "quota": {"quotaUsed": used, "quotaRemaining": total - used, "quotaTotal": total},
+            "environment": "sandbox",
+            "features": [
+                "app.dynamic_metadata",
+                "app.event_log",
+                "player.white_label",
+                "stats.player_events",
+                "transcode.mp4_support",
+            ],
+        }
+
     # ------------------------------------------------------------------ analytics
     def _period(self, query: Mapping[str, list[str]]) -> tuple[Any, Any]:
         raw = self._one(query, "period")
@@ -870,7 +890,7 @@ class _App:
         events = self.idx.events
         return self._page(
             len(rows),
-            f"/analytics/sessions/{sid}/events",
+            f"/analytics/sessions/{quote(sid, safe='')}/events",
             query,
             pairs,
             render=lambda i: events.render(int(rows[i])),

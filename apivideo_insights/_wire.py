@@ -1,7 +1,9 @@
-"""From api.video JSON to tidy frames, and from user arguments to query parameters.
+"""From api.video JSON to tidy frames: the wire format, read.
 
 Pure functions only (no HTTP): the loaders in :mod:`apivideo_insights.client` and the file
-reader :func:`apivideo_insights.read_events` share them.
+reader :func:`apivideo_insights.read_events` share them. Arguments going the other way (user
+arguments to query parameters) live in :mod:`apivideo_insights._params`; the columns each
+frame ends with, in :mod:`apivideo_insights.schema`.
 
 * Items are flattened (``location.country`` -> ``location_country``), names become
   snake_case, ``metadata`` lists of ``{key, value}`` become dicts, timestamps become UTC.
@@ -9,18 +11,19 @@ reader :func:`apivideo_insights.read_events` share them.
 * Rows that lack a required field or carry a value of the wrong type are dropped and
   counted by reason in ``df.attrs["dropped"]``; a required field missing from *every* item
   is a :class:`~apivideo_insights.SchemaError` naming it.
+* Text that cannot be encoded (a lone UTF-16 surrogate such as ``"\\ud800"``, which JSON
+  allows) is replaced by U+FFFD and counted by column in ``df.attrs["replaced_text"]``:
+  one bad title must not fail a whole load, nor a later Parquet or HTML write.
 
->>> from apivideo_insights._parse import snake, parse_period
+>>> from apivideo_insights._wire import snake, flatten
 >>> snake("referrer.searchTerm")
 'referrer_search_term'
->>> import datetime as dt
->>> parse_period("2024-W03", today=dt.date(2024, 3, 1))[1:]
-(datetime.date(2024, 1, 15), datetime.date(2024, 1, 22))
+>>> flatten({"location": {"country": "FR"}, "metadata": [{"key": "a", "value": "1"}]})
+{'location_country': 'FR', 'metadata': {'a': '1'}}
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,220 +32,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _periods
-from ._schema import (
+from .exceptions import SchemaError
+from .schema import (
+    ACCOUNT_COLUMNS,
     DATETIME,
     EVENT_COLUMNS,
     EVENT_TYPES,
     LIVE_SESSION_COLUMNS,
+    METRIC_COLUMNS,
     SESSION_COLUMNS,
+    VIDEO_STATUS_COLUMNS,
     conform,
     empty_frame,
     to_utc,
 )
-from ._spec import (
-    AGGREGATIONS,
-    BREAKDOWNS,
-    BUCKET_METRICS,
-    INTERVALS,
-    METRIC_AGGREGATIONS,
-    METRICS,
-    TIMESERIES_METRICS,
-    VIEW_DURATIONS,
-)
-from .exceptions import SchemaError
 
 __all__ = [
-    "AGGREGATIONS",
-    "BREAKDOWNS",
-    "BREAKDOWN_COLUMNS",
-    "BREAKDOWN_METRICS",
-    "CAPTION_COLUMNS",
-    "CHAPTER_LIST_COLUMNS",
-    "INTERVALS",
-    "LIVE_STREAM_COLUMNS",
-    "METRICS",
-    "METRIC_AGGREGATIONS",
-    "METRIC_COLUMNS",
-    "PLAYER_COLUMNS",
-    "TIMESERIES_COLUMNS",
-    "TIMESERIES_METRICS",
-    "UPLOAD_TOKEN_COLUMNS",
-    "VIDEO_COLUMNS",
-    "VIDEO_STATUS_COLUMNS",
-    "WEBHOOK_COLUMNS",
+    "account_frame",
+    "camel",
     "clean_events",
-    "data_params",
+    "conform_text",
     "event_frame",
     "flatten",
-    "list_params",
+    "item_frame",
+    "metadata_dict",
     "metric_frame",
-    "parse_period",
-    "period_bounds",
+    "records_frame",
     "resource_frame",
+    "scrub_text",
     "session_frame",
     "snake",
-    "to_timestamp",
+    "video_status_frame",
 ]
-
-STR = "str"
-
-# ------------------------------------------------------------------------ column specs
-
-VIDEO_COLUMNS: dict[str, Any] = {
-    "video_id": STR,
-    "title": STR,
-    "description": STR,
-    "created_at": DATETIME,
-    "published_at": DATETIME,
-    "updated_at": DATETIME,
-    "tags": object,
-    "metadata": object,
-    "public": "boolean",
-    "panoramic": "boolean",
-    "mp4_support": "boolean",
-    "player_id": STR,
-    "language": "category",
-    "language_origin": "category",
-    "discarded": "boolean",
-    "discarded_at": DATETIME,
-    "deletes_at": DATETIME,
-    "source_uri": STR,
-    "source_type": "category",
-    "source_live_stream_live_stream_id": STR,
-    "assets_hls": STR,
-    "assets_iframe": STR,
-    "assets_player": STR,
-    "assets_thumbnail": STR,
-    "assets_mp4": STR,
-}
-
-VIDEO_STATUS_COLUMNS: dict[str, Any] = {
-    "video_id": STR,
-    "duration": "float64",
-    "playable": "boolean",
-    "width": "float64",
-    "height": "float64",
-    "bitrate": "float64",
-    "framerate": "float64",
-    "samplerate": "float64",
-    "video_codec": "category",
-    "audio_codec": "category",
-    "aspect_ratio": STR,
-    "qualities": object,
-    "ingest_status": "category",
-    "ingest_filesize": "float64",
-}
-
-LIVE_STREAM_COLUMNS: dict[str, Any] = {
-    "live_stream_id": STR,
-    "name": STR,
-    "stream_key": STR,
-    "public": "boolean",
-    "broadcasting": "boolean",
-    "player_id": STR,
-    "restreams": object,
-    "created_at": DATETIME,
-    "updated_at": DATETIME,
-    "assets_hls": STR,
-    "assets_iframe": STR,
-    "assets_player": STR,
-    "assets_thumbnail": STR,
-}
-
-PLAYER_COLUMNS: dict[str, Any] = {
-    "player_id": STR,
-    "name": STR,
-    "created_at": DATETIME,
-    "updated_at": DATETIME,
-    "text": STR,
-    "link": STR,
-    "link_hover": STR,
-    "link_active": STR,
-    "track_played": STR,
-    "track_unplayed": STR,
-    "track_background": STR,
-    "background_top": STR,
-    "background_bottom": STR,
-    "background_text": STR,
-    "enable_api": "boolean",
-    "enable_controls": "boolean",
-    "force_autoplay": "boolean",
-    "hide_title": "boolean",
-    "force_loop": "boolean",
-    "assets_logo": STR,
-    "assets_link": STR,
-}
-
-UPLOAD_TOKEN_COLUMNS: dict[str, Any] = {
-    "token": STR,
-    "ttl": "float64",
-    "created_at": DATETIME,
-    "expires_at": DATETIME,
-}
-
-WEBHOOK_COLUMNS: dict[str, Any] = {
-    "webhook_id": STR,
-    "created_at": DATETIME,
-    "events": object,
-    "url": STR,
-    "signature_secret": STR,
-}
-
-CAPTION_COLUMNS: dict[str, Any] = {
-    "video_id": STR,
-    "srclang": STR,
-    "language_name": STR,
-    "default": "boolean",
-    "uri": STR,
-    "src": STR,
-}
-
-CHAPTER_LIST_COLUMNS: dict[str, Any] = {
-    "video_id": STR,
-    "language": STR,
-    "uri": STR,
-    "src": STR,
-}
-
-METRIC_COLUMNS: dict[str, Any] = {
-    "metric": STR,
-    "aggregation": STR,
-    "start": DATETIME,
-    "end": DATETIME,
-    "value": "float64",
-}
-
-BREAKDOWN_COLUMNS: dict[str, Any] = {
-    "dimension_value": STR,
-    "metric_value": "float64",
-}
-
-TIMESERIES_COLUMNS: dict[str, Any] = {
-    "emitted_at": DATETIME,
-    "metric_value": "float64",
-}
-
-# --------------------------------------------------------------------- the spec's enums
-
-#: The spec's ``/data`` enums live in ``_spec`` (shared with the sandbox server).
-BREAKDOWN_METRICS = BUCKET_METRICS
-_FILTERS = (
-    "mediaId",
-    "mediaType",
-    "continent",
-    "country",
-    "deviceType",
-    "operatingSystem",
-    "browser",
-    "tag",
-    "referrer",
-)
-_SORT_BY = {
-    "metrics": (),
-    "buckets": ("metricValue", "dimensionValue"),
-    "timeseries": ("metricValue", "emittedAt"),
-}
 
 # ----------------------------------------------------------------------------- naming
 
@@ -360,15 +181,106 @@ def _timestamps_ok(frame: pd.DataFrame, columns: Mapping[str, Any], raw: pd.Data
     return ok
 
 
+# ------------------------------------------------------------------------------- text
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def scrub_text(value: Any) -> tuple[Any, int]:
+    """``value`` with lone surrogates replaced by U+FFFD, in strings, lists and dict keys
+    and values; and how many strings changed.
+
+    >>> scrub_text({"title": "a\\ud800b", "tags": ["ok", "\\udc00"]})
+    ({'title': 'a\ufffdb', 'tags': ['ok', '\ufffd']}, 2)
+    """
+    if isinstance(value, str):
+        if value.isascii() or not _SURROGATE.search(value):
+            return value, 0
+        return _SURROGATE.sub(REPLACEMENT, value), 1
+    if isinstance(value, list | tuple):
+        out, total = [], 0
+        for v in value:
+            clean, n = scrub_text(v)
+            out.append(clean)
+            total += n
+        return (out if total else value), total
+    if isinstance(value, Mapping):
+        pairs, total = [], 0
+        for k, v in value.items():
+            ck, nk = scrub_text(k)
+            cv, nv = scrub_text(v)
+            pairs.append((ck, cv))
+            total += nk + nv
+        return (dict(pairs) if total else value), total
+    return value, 0
+
+
+def _scrub_columns(raw: pd.DataFrame, names: Iterable[str], counts: dict[str, int]) -> pd.DataFrame:
+    """Scrub the object columns ``names`` of ``raw`` in place, counting changed values."""
+    for name in names:
+        if name not in raw.columns or raw[name].dtype != object:
+            continue
+        pairs = [scrub_text(v) for v in raw[name].tolist()]
+        changed = sum(n > 0 for _, n in pairs)
+        if changed:
+            raw[name] = pd.Series([v for v, _ in pairs], index=raw.index, dtype=object)
+            counts[name] = counts.get(name, 0) + changed
+    return raw
+
+
+def records_frame(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``DataFrame.from_records`` that survives unencodable text (pandas infers its string
+    dtype, which refuses lone surrogates): the frame, and replaced values by column."""
+    try:
+        return pd.DataFrame.from_records(rows), {}
+    except UnicodeEncodeError:
+        pass
+    counts: dict[str, int] = {}
+    clean_rows = []
+    for row in rows:
+        clean = {}
+        for key, value in row.items():
+            clean[key], n = scrub_text(value)
+            if n:
+                counts[key] = counts.get(key, 0) + 1
+        clean_rows.append(clean)
+    return pd.DataFrame.from_records(clean_rows), counts
+
+
+def conform_text(
+    raw: pd.DataFrame, columns: Mapping[str, Any], *, check_loose: bool = True
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """:func:`~apivideo_insights.schema.conform` that survives unencodable text.
+
+    Text columns are scrubbed only when pandas' string dtype refuses them (free in the
+    common case); object columns (lists, dicts, extras) are always checked, since they
+    would only fail later, in a Parquet or HTML write (``check_loose=False`` skips that:
+    events frames are large and carry no free text). Returns the frame and the count of
+    replaced values by column.
+    """
+    counts: dict[str, int] = {}
+    loose = [c for c in raw.columns if columns.get(c, object) is object] if check_loose else []
+    _scrub_columns(raw, loose, counts)
+    try:
+        return conform(raw, columns), counts
+    except UnicodeEncodeError:
+        _scrub_columns(raw, [c for c in raw.columns if c not in loose], counts)
+        return conform(raw, columns), counts
+
+
 def _typed_frame(
     rows: list[dict[str, Any]], columns: Mapping[str, Any], dropped: dict[str, int]
 ) -> pd.DataFrame:
     """Flat rows -> a conformed frame; rows with unreadable timestamps dropped and counted,
-    other unreadable values blanked and counted in ``attrs["invalid_values"]``."""
+    other unreadable values blanked and counted in ``attrs["invalid_values"]``, unencodable
+    text replaced and counted in ``attrs["replaced_text"]``."""
     if not rows:
         return _attach(empty_frame(columns), dropped)
-    raw = pd.DataFrame.from_records(rows)
-    frame = conform(raw, columns)
+    raw, replaced = records_frame(rows)
+    frame, more = conform_text(raw, columns)
+    for name, n in more.items():
+        replaced[name] = replaced.get(name, 0) + n
     invalid = _invalid_values(frame, columns, raw)
     ok = _timestamps_ok(frame, columns, raw)
     if not ok.all():
@@ -377,6 +289,8 @@ def _typed_frame(
     frame = _attach(frame, dropped)
     if invalid:
         frame.attrs["invalid_values"] = invalid
+    if replaced:
+        frame.attrs["replaced_text"] = replaced
     return frame
 
 
@@ -410,14 +324,59 @@ def resource_frame(
     return _typed_frame(rows, columns, dropped)
 
 
+def item_frame(
+    body: Any,
+    columns: Mapping[str, Any],
+    *,
+    required: Sequence[str],
+    what: str,
+    extra: Mapping[str, Any] | None = None,
+    url: str | None = None,
+) -> pd.DataFrame:
+    """One item (``GET /videos/{id}``...) -> a one-row frame with the list's columns.
+
+    An answer that is not an object, or lacks a required field, is a SchemaError.
+
+    >>> from apivideo_insights.schema import WEBHOOK_COLUMNS
+    >>> item_frame({"webhookId": "wh1", "url": "https://x.test"}, WEBHOOK_COLUMNS,
+    ...            required=["webhook_id"], what="webhook")[["webhook_id", "url"]]
+      webhook_id             url
+    0        wh1  https://x.test
+    """
+    if not isinstance(body, Mapping):
+        err = f"{what} answer is not a JSON object ({type(body).__name__})"
+        raise SchemaError(err, url=url)
+    return resource_frame([body], columns, required=required, what=what, extra=extra, url=url)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def account_frame(body: Any, url: str | None = None) -> pd.DataFrame:
+    """``GET /account`` (2021 spec) -> one row (``schema.ACCOUNT_COLUMNS``)."""
+    if not isinstance(body, Mapping):
+        err = f"account answer is not a JSON object ({type(body).__name__})"
+        raise SchemaError(err, url=url)
+    quota = _mapping(body.get("quota"))
+    row = {
+        "environment": body.get("environment"),
+        "features": body.get("features"),
+        "quota_used": quota.get("quotaUsed"),
+        "quota_remaining": quota.get("quotaRemaining"),
+        "quota_total": quota.get("quotaTotal"),
+    }
+    return _typed_frame([row], ACCOUNT_COLUMNS, {})
+
+
 def video_status_frame(video_id: str, body: Mapping[str, Any], url: str | None = None) -> Any:
     """``GET /videos/{id}/status`` -> one row."""
     if not isinstance(body, Mapping) or "encoding" not in body:
         err = f"video status answer for {video_id} lacks the 'encoding' object"
         raise SchemaError(err, url=url)
-    encoding = body.get("encoding") or {}
-    meta = encoding.get("metadata") or {}
-    ingest = body.get("ingest") or {}
+    encoding = _mapping(body.get("encoding"))
+    meta = _mapping(encoding.get("metadata"))
+    ingest = _mapping(body.get("ingest"))
     row = {
         "video_id": video_id,
         "duration": meta.get("duration"),
@@ -434,7 +393,7 @@ def video_status_frame(video_id: str, body: Mapping[str, Any], url: str | None =
         "ingest_status": ingest.get("status"),
         "ingest_filesize": ingest.get("filesize"),
     }
-    return conform(pd.DataFrame([row]), VIDEO_STATUS_COLUMNS)
+    return _typed_frame([row], VIDEO_STATUS_COLUMNS, {})
 
 
 # ---------------------------------------------------------------------------- sessions
@@ -620,9 +579,11 @@ def clean_events(raw: pd.DataFrame) -> pd.DataFrame:
     for name in extras:
         frame[name] = raw[name].reset_index(drop=True)
     frame = frame.loc[keep].reset_index(drop=True)
-    out = conform(frame, EVENT_COLUMNS)
+    out, replaced = conform_text(frame, EVENT_COLUMNS, check_loose=False)
     # Only the sessions present remain as categories.
     out["session_id"] = out["session_id"].cat.remove_unused_categories()
+    if replaced:
+        out.attrs["replaced_text"] = replaced
     return _attach(out, dropped)
 
 
@@ -650,209 +611,3 @@ def metric_frame(body: Any, *, metric: str, aggregation: str, url: str | None = 
     frame = conform(pd.DataFrame([row]), METRIC_COLUMNS)
     frame.attrs["context"] = dict(context)
     return frame
-
-
-# --------------------------------------------------------------------------- arguments
-
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
-
-PERIOD_FORMS = (
-    "a day '2024-01-15', an ISO week '2024-W03', a month '2024-01', a year '2024', "
-    "or a range of two of those '2024-01-01/2024-01-15'"
-)
-
-
-def _period_error(period: Any, why: str = "") -> ValueError:
-    extra = f" ({why})" if why else ""
-    return ValueError(f"period {period!r} is not valid{extra}; use {PERIOD_FORMS}")
-
-
-def _day(text: str, period: Any) -> dt.date:
-    m = _DAY.match(text)
-    if not m:
-        raise _period_error(period)
-    try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        raise _period_error(period, f"{text} is not a date") from None
-
-
-def period_bounds(text: str) -> tuple[dt.date, dt.date]:
-    """The first day and the day after the last of a valid period string.
-
-    The sandbox server parses periods with the same function, so the two always agree.
-    """
-    try:
-        start, end = _periods.parse_period(text)
-    except _periods.PeriodError as exc:
-        raise _period_error(text, str(exc).split(". Use ")[0]) from None
-    return start.date(), end.date()
-
-
-def _as_date(value: Any, period: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        return _day(value, period)
-    raise _period_error(period)
-
-
-def parse_period(period: Any, *, today: dt.date) -> tuple[str, dt.date, dt.date]:
-    """Validate a legacy ``period`` locally: ``(text, first_day, day_after_last)``.
-
-    ``None`` is the last 30 days (today included). Dates and ``(start, end)`` pairs of
-    dates are accepted too.
-    """
-    if period is None:
-        first = today - dt.timedelta(days=29)
-        text = f"{first.isoformat()}/{today.isoformat()}"
-    elif isinstance(period, str):
-        text = period.strip()
-    elif isinstance(period, dt.date):
-        text = _as_date(period, period).isoformat()
-    elif isinstance(period, tuple | list) and len(period) == 2:
-        a, b = (_as_date(v, period) for v in period)
-        text = f"{a.isoformat()}/{b.isoformat()}"
-    else:
-        raise _period_error(period)
-    first, after = period_bounds(text)
-    return text, first, after
-
-
-def to_timestamp(value: Any, name: str) -> pd.Timestamp:
-    """A user's start/end (str, date, datetime, Timestamp) as a UTC Timestamp."""
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        err = f"{name}={value!r} is not a date or time; pass e.g. '2024-05-01T00:00:00Z'"
-        raise ValueError(err) from None
-    if ts is pd.NaT:
-        err = f"{name} must not be missing"
-        raise ValueError(err)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _choice(value: Any, valid: Sequence[str], name: str) -> str:
-    if value not in valid:
-        err = f"{name}={value!r} is not one of {', '.join(map(repr, valid))}"
-        raise ValueError(err)
-    return str(value)
-
-
-def data_params(
-    kind: str,
-    *,
-    start: Any = None,
-    end: Any = None,
-    filters: Mapping[str, Any],
-) -> tuple[list[tuple[str, str]], pd.Timestamp | None]:
-    """Query parameters of a ``/data`` call, validated: ``(params, end_timestamp)``.
-
-    ``filters`` take ``filterBy`` names (snake_case or camelCase: ``country="FR"``,
-    ``device_type=["phone", "tablet"]``) and the options ``unique``, ``view_duration``,
-    ``sort_by``, ``sort_order``.
-    """
-    params: list[tuple[str, str]] = []
-    t0 = to_timestamp(start, "start") if start is not None else None
-    t1 = to_timestamp(end, "end") if end is not None else None
-    if t0 is not None and t1 is not None and t0 >= t1:
-        err = f"start ({t0.isoformat()}) must be before end ({t1.isoformat()})"
-        raise ValueError(err)
-    if t0 is not None:
-        params.append(("from", t0.isoformat(timespec="seconds")))
-    if t1 is not None:
-        params.append(("to", t1.isoformat(timespec="seconds")))
-    sort_by = _SORT_BY[kind]
-    options = ["unique", "viewDuration", *(["sortBy", "sortOrder"] if sort_by else [])]
-    for key in sorted(filters):
-        value = filters[key]
-        if value is None:
-            continue
-        name = camel(key)
-        if name == "filterBy" and isinstance(value, Mapping):
-            nested, _ = data_params(kind, filters=value)
-            params.extend(nested)
-            continue
-        if name in _FILTERS:
-            if isinstance(value, str | int | float):
-                params.append((f"filterBy[{name}]", str(value)))
-            else:
-                values = list(value)
-                if name in ("tag", "mediaType") and len(values) == 1:
-                    params.append((f"filterBy[{name}]", str(values[0])))
-                else:
-                    params.extend((f"filterBy[{name}][]", str(v)) for v in values)
-        elif name == "unique":
-            params.append(("unique", "true" if value else "false"))
-        elif name == "viewDuration":
-            params.append(("viewDuration", _choice(value, VIEW_DURATIONS, "view_duration")))
-        elif name == "sortBy" and sort_by:
-            params.append(("sortBy", _choice(camel(str(value)), sort_by, "sort_by")))
-        elif name == "sortOrder" and sort_by:
-            params.append(("sortOrder", _choice(value, ("asc", "desc"), "sort_order")))
-        else:
-            valid = ", ".join(snake(f) for f in (*_FILTERS, *options))
-            err = f"unknown filter {key!r}; valid filters are {valid}"
-            raise ValueError(err)
-    return params, t1
-
-
-#: Query options of the list endpoints (besides pagination).
-LIST_FILTERS: dict[str, dict[str, tuple[str, ...] | None]] = {
-    "videos": {
-        "title": None,
-        "tags": None,
-        "metadata": None,
-        "description": None,
-        "liveStreamId": None,
-        "sortBy": ("title", "createdAt", "publishedAt", "updatedAt"),
-        "sortOrder": ("asc", "desc"),
-    },
-    "live_streams": {
-        "streamKey": None,
-        "name": None,
-        "sortBy": ("name", "createdAt", "updatedAt"),
-        "sortOrder": ("asc", "desc"),
-    },
-    "players": {
-        "sortBy": ("name", "createdAt", "updatedAt"),
-        "sortOrder": ("asc", "desc"),
-    },
-    "upload_tokens": {
-        "sortBy": ("createdAt", "ttl"),
-        "sortOrder": ("asc", "desc"),
-    },
-    "webhooks": {"events": None},
-}
-
-
-def list_params(resource: str, filters: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Validate list filters (snake_case or camelCase) into query parameters."""
-    valid = LIST_FILTERS[resource]
-    params: list[tuple[str, str]] = []
-    for key in sorted(filters):
-        value = filters[key]
-        if value is None:
-            continue
-        name = camel(key)
-        if name not in valid:
-            names = ", ".join(snake(v) for v in valid) or "none"
-            err = f"unknown filter {key!r} for {resource}; valid filters are {names}"
-            raise ValueError(err)
-        choices = valid[name]
-        if name == "metadata":
-            if not isinstance(value, Mapping):
-                err = "metadata must be a dict such as {'Author': 'John Doe'}"
-                raise TypeError(err)
-            params.extend((f"metadata[{k}]", str(v)) for k, v in sorted(value.items()))
-        elif name == "tags":
-            tags = [value] if isinstance(value, str) else list(value)
-            params.extend(("tags[]", str(t)) for t in tags)
-        elif choices is not None:
-            text = camel(str(value)) if name == "sortBy" else str(value)
-            params.append((name, _choice(text, choices, snake(name))))
-        else:
-            params.append((name, str(value)))
-    return params
