@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 
@@ -184,3 +185,104 @@ class TestCsvParquet:
             avi.read_events(42)
         with pytest.raises(FileNotFoundError):
             avi.read_events(tmp_path / "missing.json")
+
+
+def _csv_text(sep: str = ",") -> str:
+    rows = [{**it, "sessionId": "psA"} for it in ITEMS_A]
+    return pd.DataFrame(rows).to_csv(index=False, sep=sep)
+
+
+class TestSniffing:
+    """The content decides the format, whatever the name says (issue 11)."""
+
+    @pytest.mark.parametrize("name", ["events.txt", "events", "export.dat"])
+    def test_csv_under_any_name(self, tmp_path, name):
+        path = tmp_path / name
+        path.write_text(_csv_text())
+        frame = avi.read_events(path)
+        assert len(frame) == len(ITEMS_A) and frame["seek_to"].max() == 21
+
+    def test_tsv(self, tmp_path):
+        path = tmp_path / "events.tsv"
+        path.write_text(_csv_text(sep="\t"))
+        pd.testing.assert_frame_equal(avi.read_events(path), avi.read_events(_csv_text().encode()))
+
+    @pytest.mark.parametrize("name", ["events.json.gz", "events.ndjson.gz", "events.csv.gz"])
+    def test_gzipped(self, tmp_path, name):
+        if "ndjson" in name:
+            text = "\n".join(json.dumps({**it, "session_id": "psA"}) for it in ITEMS_A)
+        elif "csv" in name:
+            text = _csv_text()
+        else:
+            text = json.dumps(_page("psA", ITEMS_A))
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(text.encode()))
+        frame = avi.read_events(path)
+        assert len(frame) == len(ITEMS_A)
+        assert set(frame["session_id"].astype(str)) == {"psA"}
+        # The same bytes in memory, and under a name that does not say gzip.
+        assert len(avi.read_events(path.read_bytes())) == len(ITEMS_A)
+        plain = tmp_path / "renamed"
+        plain.write_bytes(path.read_bytes())
+        assert len(avi.read_events(plain)) == len(ITEMS_A)
+
+    @pytest.mark.parametrize("content", [b"", b"  \n\n", b"\xef\xbb\xbf", b"sessionId,type\n"])
+    def test_empty_sources_give_the_contract_columns(self, tmp_path, content):
+        path = tmp_path / "empty.csv"
+        path.write_bytes(content)
+        empty = empty_frame(EVENT_COLUMNS)
+        for source in (path, content, io.BytesIO(content)):
+            frame = avi.read_events(source)
+            assert len(frame) == 0
+            assert frame[list(EVENT_COLUMNS)].dtypes.to_dict() == empty.dtypes.to_dict()
+
+    def test_both_spellings_of_the_session_are_merged_and_conflicts_counted(self):
+        events = [
+            {**ITEMS_B[0], "sessionId": "psB"},
+            {**ITEMS_B[1], "session_id": "psB"},
+            {**ITEMS_A[0], "session_id": "psA", "sessionId": "psOther"},
+        ]
+        with pytest.warns(UserWarning, match="two ways"):
+            frame = avi.read_events(json.dumps(events).encode())
+        assert frame["session_id"].astype(str).tolist() == ["psB", "psB", "psA"]
+        assert frame.attrs["conflicts"] == {"session_id": 1}
+        assert "sessionId" not in frame.columns
+
+
+class TestBadFiles:
+    """Bad files are SchemaErrors that say what was found, never raw Python errors."""
+
+    def test_deeply_nested_json(self, tmp_path):
+        deep = "[" * 100_000 + "]" * 100_000
+        with pytest.raises(avi.SchemaError, match="too deeply"):
+            avi.read_events(deep.encode())
+        path = tmp_path / "deep.ndjson"
+        path.write_text('{"type": "play"}\n' + deep + "\n")
+        with pytest.raises(avi.SchemaError, match="line 2 nests"):
+            avi.read_events(path)
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            json.dumps(_page("psA", ITEMS_A)).replace("play", "pl\u00e9y").encode("latin-1"),
+            _csv_text().replace("play", "pl\u00e9y").encode("latin-1"),
+        ],
+        ids=["json", "csv"],
+    )
+    def test_not_utf8(self, content):
+        with pytest.raises(avi.SchemaError, match="UTF-8"):
+            avi.read_events(content)
+
+    def test_truncated_gzip(self):
+        content = gzip.compress(_csv_text().encode())[:-20]
+        with pytest.raises(avi.SchemaError, match="gzip"):
+            avi.read_events(content)
+
+    def test_schema_errors_list_the_columns_found_and_expected(self):
+        with pytest.raises(avi.SchemaError) as info:
+            avi.read_events(b"user,when,what\nu1,2024-05-01,click\n")
+        message = str(info.value)
+        assert "user, when, what" in message
+        assert "emitted_at (or emittedAt)" in message
+        with pytest.raises(avi.SchemaError, match="columns found: type, emitted_at, at"):
+            avi.read_events(io.StringIO(json.dumps(ITEMS_A)))
