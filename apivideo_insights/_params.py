@@ -48,6 +48,7 @@ __all__ = [
     "METRIC_AGGREGATIONS",
     "PERIOD_FORMS",
     "TIMESERIES_METRICS",
+    "check_id",
     "choice",
     "data_params",
     "list_params",
@@ -175,6 +176,20 @@ def to_timestamp(value: Any, name: str) -> pd.Timestamp:
         err = f"{name} must not be missing"
         raise ValueError(err)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def check_id(value: Any, name: str) -> str:
+    """A path parameter, checked; any text is allowed (paths quote it as one segment)."""
+    if not isinstance(value, str) or not value.strip():
+        err = f"{name} must be a non-empty id string such as 'vi4blUQJFrYWbaG44NC', not {value!r}"
+        raise TypeError(err) if not isinstance(value, str) else ValueError(err)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            err = f"{name} {value!r} holds a lone surrogate, which no URL can carry"
+            raise ValueError(err) from None
+    return value.strip()
 
 
 def choice(value: Any, valid: Sequence[str], name: str) -> str:
