@@ -52,3 +52,28 @@ def test_extra_columns_are_kept_after_the_contract():
     out = schema.conform(frame, schema.EVENT_COLUMNS)
     assert list(out.columns)[: len(schema.EVENT_COLUMNS)] == list(schema.EVENT_COLUMNS)
     assert out.columns[-1] == "video_id"
+
+
+def test_the_contract_is_public_and_every_loader_table_row_uses_it():
+    import apivideo_insights as avi
+    from apivideo_insights import _schema
+    from apivideo_insights._endpoints import ENDPOINTS
+
+    assert avi.schema is schema
+    specs = {name: getattr(schema, name) for name in schema.__all__ if name.endswith("_COLUMNS")}
+    assert {"EVENT_COLUMNS", "SESSION_COLUMNS", "VIDEO_COLUMNS", "ACCOUNT_COLUMNS"} <= set(specs)
+    for endpoint in ENDPOINTS.values():
+        assert any(endpoint.columns is spec for spec in specs.values()), endpoint.name
+        for field in endpoint.required:
+            assert field in endpoint.columns, (endpoint.name, field)
+    # The old private name still imports (modules of branches not merged yet use it).
+    assert _schema.EVENT_COLUMNS is schema.EVENT_COLUMNS and _schema.STR == schema.STR
+
+
+@pytest.mark.parametrize("name", [n for n in schema.__all__ if n.endswith("_COLUMNS")])
+def test_every_spec_makes_an_empty_frame_with_its_dtypes(name):
+    columns = getattr(schema, name)
+    empty = schema.empty_frame(columns)
+    assert list(empty.columns) == list(columns) and len(empty) == 0
+    again = schema.conform(empty, columns)
+    assert again.dtypes.to_dict() == empty.dtypes.to_dict()
