@@ -51,7 +51,8 @@ class Endpoint:
     filters: Mapping[str, Sequence[str] | None] = field(default_factory=dict)
     #: Path parameters also written as constant columns (``video_id`` of captions).
     carried: tuple[str, ...] = ()
-    #: Cache policy kind: "list" answers expire after the client's list TTL.
+    #: Cache policy kind: "list" answers expire after ``LIST_TTL`` (minutes: lists change);
+    #: the client maps each kind to its expiry (``client._EXPIRE``).
     cache: str = "list"
 
 

@@ -66,6 +66,9 @@ def _now() -> pd.Timestamp:
 
 _check_id = _params.check_id
 
+#: The endpoint table's cache policy kinds (``Endpoint.cache``) -> how long answers stay.
+_EXPIRE = {"list": LIST_TTL}
+
 
 def _is_loopback(host: str) -> bool:
     if host in ("localhost", ""):
@@ -456,7 +459,7 @@ class Client(AnalyticsLoaders, AggregateLoaders):
             path,
             params,
             key=endpoint.key,
-            expire_after=LIST_TTL,
+            expire_after=_EXPIRE[endpoint.cache],
             refresh=refresh,
             desc=endpoint.name,
             build=lambda listing: _wire.resource_frame(
@@ -476,7 +479,8 @@ class Client(AnalyticsLoaders, AggregateLoaders):
         extra = {name: ids[name] for name in endpoint.carried}
 
         def load() -> tuple[pd.DataFrame, list[Any]]:
-            body, response = self._http.get_json(path, expire_after=LIST_TTL, refresh=refresh)
+            expire = _EXPIRE[endpoint.cache]
+            body, response = self._http.get_json(path, expire_after=expire, refresh=refresh)
             frame = _wire.item_frame(
                 body,
                 endpoint.columns,

@@ -141,3 +141,30 @@ def test_format_atom_is_well_formed_utc() -> None:
     # Round trip.
     value = ts("2024-05-29T07:00:00")
     assert parse_datetime(format_atom(value)) == value
+
+
+def test_the_shared_parser_does_not_warn_about_the_future() -> None:
+    # The client warns about periods after today (apivideo_insights._params); the sandbox,
+    # which parses with this same function and has its own "now", must not.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert parse_period("2099-01") == (ts("2099-01-01"), ts("2099-02-01"))
+
+
+def test_the_client_side_check_warns_about_the_future() -> None:
+    from apivideo_insights._params import parse_period as client_period
+
+    today = dt.date(2024, 6, 15)
+    with pytest.warns(UserWarning, match="starts after today"):
+        client_period("2024-07", today=today)
+    with pytest.warns(UserWarning, match="nothing after today"):
+        client_period("2024-06-01/2024-07-01", today=today)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client_period("2024-06", today=today)  # this month: the natural request
+        client_period("2024-06-01/2024-06-15", today=today)  # up to today, included
+        client_period(None, today=today)
