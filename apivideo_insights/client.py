@@ -687,12 +687,25 @@ class Client(AnalyticsLoaders, AggregateLoaders):
     def live_stream(self, live_stream_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """One live stream (``GET /live-streams/{live_stream_id}``) as a one-row frame.
 
-        Same columns as :meth:`live_streams`; :class:`~apivideo_insights.NotFoundError`
-        for an unknown id.
+        Parameters
+        ----------
+        live_stream_id : str
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row, with the same columns as :meth:`live_streams`.
+
+        Raises
+        ------
+        NotFoundError
+            No live stream has this id.
 
         Examples
         --------
-        >>> api.live_stream("li400mYKSgQ6xs7taUeSaEKr")               # doctest: +SKIP
+        >>> api.live_stream("li400mYKSgQ6xs7taUeSaEKr")  # doctest: +SKIP
         """
         lid = _check_id(live_stream_id, "live_stream_id")
         return self._item(ENDPOINTS["live_streams"], refresh, live_stream_id=lid)
@@ -700,12 +713,25 @@ class Client(AnalyticsLoaders, AggregateLoaders):
     def player(self, player_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """One player theme (``GET /players/{player_id}``) as a one-row frame.
 
-        Same columns as :meth:`players`; :class:`~apivideo_insights.NotFoundError` for an
-        unknown id.
+        Parameters
+        ----------
+        player_id : str
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row, with the same columns as :meth:`players`.
+
+        Raises
+        ------
+        NotFoundError
+            No player theme has this id.
 
         Examples
         --------
-        >>> api.player("pl45d5vFFGrfdXpVkbDZ8YLQ")                    # doctest: +SKIP
+        >>> api.player("pl45d5vFFGrfdXpVkbDZ8YLQ")  # doctest: +SKIP
         """
         pid = _check_id(player_id, "player_id")
         return self._item(ENDPOINTS["players"], refresh, player_id=pid)
@@ -713,12 +739,25 @@ class Client(AnalyticsLoaders, AggregateLoaders):
     def upload_token(self, token: str, *, refresh: bool = False) -> pd.DataFrame:
         """One upload token (``GET /upload-tokens/{token}``) as a one-row frame.
 
-        Same columns as :meth:`upload_tokens`; :class:`~apivideo_insights.NotFoundError`
-        for an unknown token.
+        Parameters
+        ----------
+        token : str
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row, with the same columns as :meth:`upload_tokens`.
+
+        Raises
+        ------
+        NotFoundError
+            No upload token is this one (or it expired).
 
         Examples
         --------
-        >>> api.upload_token("to1tcmSFHeYY5KzyhOqVKMKb")              # doctest: +SKIP
+        >>> api.upload_token("to1tcmSFHeYY5KzyhOqVKMKb")  # doctest: +SKIP
         """
         tid = _check_id(token, "token")
         return self._item(ENDPOINTS["upload_tokens"], refresh, token=tid)
@@ -726,12 +765,25 @@ class Client(AnalyticsLoaders, AggregateLoaders):
     def webhook(self, webhook_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """One webhook (``GET /webhooks/{webhook_id}``) as a one-row frame.
 
-        Same columns as :meth:`webhooks`; :class:`~apivideo_insights.NotFoundError` for an
-        unknown id.
+        Parameters
+        ----------
+        webhook_id : str
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row, with the same columns as :meth:`webhooks`.
+
+        Raises
+        ------
+        NotFoundError
+            No webhook has this id.
 
         Examples
         --------
-        >>> api.webhook("webhook_XXXXXXXXXXXXXXX")                   # doctest: +SKIP
+        >>> api.webhook("webhook_XXXXXXXXXXXXXXX")  # doctest: +SKIP
         """
         wid = _check_id(webhook_id, "webhook_id")
         return self._item(ENDPOINTS["webhooks"], refresh, webhook_id=wid)
@@ -739,12 +791,27 @@ class Client(AnalyticsLoaders, AggregateLoaders):
     def caption(self, video_id: str, language: str, *, refresh: bool = False) -> pd.DataFrame:
         """One caption of a video (``GET /videos/{video_id}/captions/{language}``).
 
-        Same columns as :meth:`captions` (one row); :class:`~apivideo_insights.NotFoundError`
-        when the video or that language does not exist.
+        Parameters
+        ----------
+        video_id : str
+        language : str
+            Its ``srclang``, such as ``en``.
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row, with the same columns as :meth:`captions`.
+
+        Raises
+        ------
+        NotFoundError
+            The video, or its caption in that language, does not exist.
 
         Examples
         --------
-        >>> api.caption("vi4blUQJFrYWbaG44NC", "en")                  # doctest: +SKIP
+        >>> api.caption("vi4blUQJFrYWbaG44NC", "en")  # doctest: +SKIP
         """
         vid = _check_id(video_id, "video_id")
         lang = _check_id(language, "language")
@@ -753,12 +820,27 @@ class Client(AnalyticsLoaders, AggregateLoaders):
     def chapter(self, video_id: str, language: str, *, refresh: bool = False) -> pd.DataFrame:
         """One chapter file of a video (``GET /videos/{video_id}/chapters/{language}``).
 
-        Same columns as :meth:`chapters` (one row); :class:`~apivideo_insights.NotFoundError`
-        when the video or that language does not exist.
+        Parameters
+        ----------
+        video_id : str
+        language : str
+            Such as ``en``.
+        refresh : bool
+            Bypass the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row, with the same columns as :meth:`chapters`.
+
+        Raises
+        ------
+        NotFoundError
+            The video, or its chapters in that language, do not exist.
 
         Examples
         --------
-        >>> api.chapter("vi4blUQJFrYWbaG44NC", "en")                  # doctest: +SKIP
+        >>> api.chapter("vi4blUQJFrYWbaG44NC", "en")  # doctest: +SKIP
         """
         vid = _check_id(video_id, "video_id")
         lang = _check_id(language, "language")
