@@ -75,6 +75,8 @@ class Listing:
     duplicates: int = 0
     notes: list[str] = field(default_factory=list)
     missing: int = 0
+    #: Answers of the earlier rounds (re-reads), for counting what was sent.
+    earlier: list[Any] = field(default_factory=list)
 
 
 #: Pages one listing may have, in every pagination mode (totals or ``next`` links): 1
@@ -91,9 +93,10 @@ def plan_pages(
 ) -> list[int]:
     """Pages still to fetch after ``current`` (default: the answer's ``currentPage``).
 
-    ``pagesTotal`` and ``itemsTotal / pageSize`` are both believed: the larger wins while
-    it stays within ``max_pages`` (an empty page ends the listing early, see
-    :func:`read_many`), so a total that undercounts never leaves pages unread.
+    ``pagesTotal`` is believed only as far as ``itemsTotal / pageSize`` allows, so a broken
+    total cannot send hundreds of requests for a handful of items; :func:`read_many` then
+    reads the pages ``pagesTotal`` claims beyond that one at a time, while they hold items,
+    so an ``itemsTotal`` that undercounts never leaves pages unread either.
     """
     if not isinstance(pagination, Mapping):
         return []
@@ -108,8 +111,7 @@ def plan_pages(
             return [current + 1] if nxt else []
         total = implied
     elif implied is not None:
-        high, low = max(total, implied), min(total, implied)
-        total = high if high <= max_pages else max(low, current)
+        total = min(total, max(implied, current))
     if total > max_pages:
         err = (
             f"the answer's pagination claims {total} pages, more than the {max_pages} one "
@@ -228,6 +230,8 @@ class _State:
         self.links: dict[int, str] = {}
         self.visited: set[Any] = set()  # next-link mode: the links already read
         self.notes: list[str] = []
+        self.earlier: list[Any] = []  # answers of the rounds before this one
+        self.probe_to: int | None = None  # pagesTotal beyond what itemsTotal implies
 
 
 def _link_key(http: Http, uri: str, params: Sequence[tuple[str, Any]] = ()) -> Any:
@@ -318,12 +322,14 @@ class _Reader:
         self.pending[self.pool.submit(self._fetch, state, page)] = (state, page)
 
     def _start_round(self, state: _State) -> None:
+        state.earlier.extend(state.responses)
         state.pages = {}
         state.links = {}
         state.responses = []
         state.expected = None
         state.follow = None
         state.notes = []
+        state.probe_to = None
         state.visited = {_link_key(self.http, state.job.path, _page_params(state.job, 1, 1))}
         self._submit(state, 1)
 
@@ -350,6 +356,12 @@ class _Reader:
             state.error = exc
             return
         done = state.outstanding == 0 and state.expected is not None
+        try:
+            if done and self._probe(state):
+                return
+        except SchemaError as exc:
+            state.error = exc
+            return
         if done and _finish(state, self.max_rounds):
             self.planned += 1
             self._start_round(state)
@@ -361,6 +373,9 @@ class _Reader:
             state.notes.append(f"page 1 said it was page {said}")
         rest = plan_pages(pagination, current=1, max_pages=self.max_pages)
         state.expected = rest[-1] if rest else 1
+        claimed = _int((pagination or {}).get("pagesTotal"))
+        if claimed is not None and claimed > state.expected:
+            state.probe_to = claimed
         if _int((pagination or {}).get("pagesTotal")) is None and rest:
             state.expected = 1
             self._follow(state, 1, None, pagination)
@@ -401,6 +416,25 @@ class _Reader:
         state.follow = nxt
         self._submit(state, nxt)
         self.planned += 1
+
+    def _probe(self, state: _State) -> bool:
+        """Ask for one more page ``pagesTotal`` claims beyond ``itemsTotal``, while the
+        last one held items; True when one was asked for."""
+        if state.probe_to is None or state.follow is not None or not state.pages:
+            return False
+        last = max(state.pages)
+        if last >= state.probe_to or not state.pages[last][0]:
+            return False
+        if last + 1 > self.max_pages:
+            err = (
+                f"GET {state.job.path}: the listing runs past {self.max_pages} pages; "
+                "stopped. Narrow the request, or report the endpoint's answer as broken"
+            )
+            raise SchemaError(err)
+        state.expected = last + 1
+        self._submit(state, last + 1)
+        self.planned += 1
+        return True
 
     def _cut(self, state: _State, page: int) -> None:
         """An empty page before the end the totals promised: the rest are not asked for."""
@@ -540,6 +574,7 @@ def _finish(state: _State, max_rounds: int) -> bool:
         duplicates=duplicates,
         notes=notes if not consistent else [],
         missing=missing,
+        earlier=list(state.earlier),
     )
     state.done = True
     return False

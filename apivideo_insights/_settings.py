@@ -120,7 +120,8 @@ class Settings:
 
     @property
     def worst_case(self) -> float:
-        """Seconds one request may take at most against a server that never answers:
-        every attempt's ``timeout``, plus the backoff between attempts (capped at 10 s)."""
+        """Seconds one request may take at most when no answer comes: every attempt's
+        ``timeout`` for the headers and again for the body, plus the backoff between
+        attempts (each capped at 10 s). Rate-limit waits come on top (``max_wait`` each)."""
         backoff = sum(min(self.backoff_factor * 2**i, 10.0) for i in range(1, self.retries + 1))
-        return (self.retries + 1) * self.timeout + backoff
+        return (self.retries + 1) * 2 * self.timeout + backoff

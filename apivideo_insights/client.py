@@ -162,14 +162,16 @@ def connect(
 
     Notes
     -----
-    Every call ends. A request is tried at most 6 times (5 retries after 5xx, 429 or a
-    failed connection), each attempt bounded by ``timeout`` for the headers and again for
-    the body: against a server that never answers, one page costs at most about
-    ``6 * timeout`` plus 8 s of backoff (188 s with the default 30 s; 38 s with
-    ``timeout=5``). A rate-limit wait never exceeds 60 s (api.video's window); a 429 asking
-    for more raises :class:`~apivideo_insights.RateLimitError`. One answer may hold at most
-    64 MiB, one listing at most 10,000 pages. Credentials go only to ``base_url``'s host
-    (scheme, host and port): a redirect or a link elsewhere is refused or re-based.
+    Every call ends. A request is tried at most 6 times (5 retries after 5xx, 429, a failed
+    connection or a body cut off), each attempt bounded by ``timeout`` for the headers and
+    again for the body. A server that never answers costs one page ``6 * timeout`` plus
+    8 s of backoff (188 s with the default 30 s, 38 s with ``timeout=5``); the worst case
+    of all, headers each just in time and bodies cut off, is twice that. A body still
+    trickling in after ``timeout`` fails at once. A rate-limit wait never exceeds 60 s
+    (api.video's window); a 429 asking for more raises
+    :class:`~apivideo_insights.RateLimitError`. One answer may hold at most 64 MiB, one
+    listing at most 10,000 pages. Credentials go only to ``base_url``'s origin (scheme,
+    host and port): a redirect elsewhere is refused, a link elsewhere re-based onto it.
 
     Examples
     --------
@@ -377,6 +379,9 @@ class Client(AnalyticsLoaders, AggregateLoaders):
         cached = sum(1 for r in responses if getattr(r, "from_cache", False))
         # Every request that went out: retries, redirects and 401 re-sends included.
         sent = sum(getattr(r, "_avi_sent", 1) for r in responses if not getattr(r, "from_cache", 0))
+        listings = list(listings)
+        earlier = [r for listing in listings for r in listing.earlier]
+        sent += sum(getattr(r, "_avi_sent", 1) for r in earlier if not getattr(r, "from_cache", 0))
         gaps = _gaps(endpoint, listings)
         if gaps:
             extra = {**extra, "gaps": gaps}

@@ -1,4 +1,4 @@
-"""Figures of the robustness suite (faults, interruption, fuzzing, secrets).
+"""Figures of the robustness suite (faults, interruption, fuzzing, secrets, hostile server).
 
 The tests call :func:`record` with what they measured (rows expected and delivered, faults
 injected and survived, inputs fuzzed). Each figure is printed (visible with ``pytest -s``)
@@ -22,7 +22,13 @@ from typing import Any
 __all__ = ["record", "summary"]
 
 _LOCK = threading.Lock()
-_FILES = ["test_faults.py", "test_interruption.py", "test_fuzz.py", "test_secrets.py"]
+_FILES = [
+    "test_faults.py",
+    "test_interruption.py",
+    "test_fuzz.py",
+    "test_secrets.py",
+    "test_hostile.py",
+]
 
 
 def record(test: str, **figures: Any) -> None:
@@ -36,8 +42,16 @@ def record(test: str, **figures: Any) -> None:
 
 
 def summary(lines: list[dict[str, Any]]) -> str:
-    """A Markdown table of recorded figures (one row per test)."""
+    """A Markdown table of recorded figures (one row per test; the hostile cases in one)."""
     out = ["| test | figures |", "|---|---|"]
+    hostile = [line for line in lines if line["test"] == "hostile"]
+    lines = [line for line in lines if line["test"] != "hostile"]
+    if hostile:
+        slowest = max(float(line["seconds"]) for line in hostile)
+        total = sum(float(line["seconds"]) for line in hostile)
+        out.append(
+            f"| hostile | cases held={len(hostile)}, slowest={slowest:.1f} s, all={total:.0f} s |"
+        )
     for line in lines:
         rest = ", ".join(f"{k}={v}" for k, v in sorted(line.items()) if k != "test")
         out.append(f"| {line['test']} | {rest} |")

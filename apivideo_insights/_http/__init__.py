@@ -21,11 +21,11 @@ only to ``base_url``'s origin; ``/auth`` calls go through a separate session tha
 caches and never follows redirects; the cache key carries a salted, non-reversible
 fingerprint of the key so that accounts never share entries.
 
-Bounds: one answer takes at most ``timeout`` seconds to arrive once its headers have (and
-at most ``timeout`` for those), holds at most ``max_bytes``; a request is tried at most
-``retries + 1`` times (:attr:`apivideo_insights._settings.Settings.worst_case`: 6 x 30 s
-plus about 8 s of backoff with the defaults, against a server that never answers); no
-rate-limit wait exceeds ``max_wait`` (60 s).
+Bounds: an answer's headers take at most ``timeout``, its body at most ``timeout`` more
+and ``max_bytes``; a request is tried at most ``retries + 1`` times (6 x 30 s plus about
+8 s of backoff with the defaults against a server that never answers, twice that at worst:
+:attr:`apivideo_insights._settings.Settings.worst_case`); no rate-limit wait exceeds
+``max_wait`` (60 s).
 
 >>> from apivideo_insights._http import mask_key
 >>> mask_key("9VxMaPgsaFg7EBqmuspSzF7")  # doctest: +ELLIPSIS

@@ -272,7 +272,7 @@ class RateLimitRetry(Retry):
 
     def increment(self, *args: Any, **kwargs: Any) -> RateLimitRetry:
         error = kwargs.get("error")
-        pool = kwargs.get("_pool")
+        pool: Any = kwargs.get("_pool")
         if isinstance(error, urllib3.exceptions.SSLError):
             # A certificate problem does not go away by asking again: fail at once.
             raise urllib3.exceptions.MaxRetryError(pool, kwargs.get("url"), error)

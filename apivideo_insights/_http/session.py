@@ -35,7 +35,7 @@ from .errors import clean_url, connection_error, error_from_response
 from .pacing import Pacer, RateLimitRetry, parse_wait
 from .policy import LIST_TTL, expire_seconds, may_store, parsed
 
-__all__ = ["MAX_REDIRECTS", "Http", "PacedAdapter"]
+__all__ = ["MAX_REDIRECTS", "CutOffError", "Http", "PacedAdapter", "read_body"]
 
 #: Same-origin redirects one GET may follow.
 MAX_REDIRECTS = 5
@@ -48,6 +48,10 @@ def _attempts(response: Any) -> int:
         return 0
     retries = getattr(getattr(response, "raw", None), "retries", None)
     return 1 + len(getattr(retries, "history", ()) or ())
+
+
+class CutOffError(APIError):
+    """The body stopped coming (connection lost, read timed out): worth another try."""
 
 
 def read_body(response: requests.Response, deadline: float, max_bytes: int) -> None:
@@ -91,11 +95,12 @@ def read_body(response: requests.Response, deadline: float, max_bytes: int) -> N
         response.close()
         err = (
             f"{method} {url}: the answer was cut off after {size} bytes "
-            f"({type(exc).__name__}); try again (nothing of it was cached)"
+            f"({type(exc).__name__}), again after the retries; try again later (nothing of it "
+            "was cached)"
         )
-        raise APIError(err, status=response.status_code, url=url) from None
+        raise CutOffError(err, status=response.status_code, url=url) from None
     response._content = b"".join(chunks)
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]
 
 
 class PacedAdapter(HTTPAdapter):
@@ -352,7 +357,7 @@ class Http:
         sent = 0
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send(url, kwargs)
-            sent += _attempts(response)
+            sent += _attempts(response) + response._avi_failed  # type: ignore[attr-defined]
             location = response.headers.get("Location")
             if not (300 <= response.status_code < 400 and location):
                 break
@@ -456,12 +461,23 @@ class Http:
         return response
 
     def _send(self, url: str, kwargs: dict[str, Any]) -> requests.Response:
-        try:
-            response = self.session.get(url, **kwargs)
-        except sqlite3.Error as exc:
-            raise damaged(self.cache_path, exc) from None
-        except requests.RequestException as exc:
-            raise connection_error("GET", url, exc) from None
+        """One GET through the session; a body cut off is asked for again (``retries``)."""
+        settings = self.settings
+        for attempt in range(settings.retries + 1):
+            try:
+                response = self.session.get(url, **kwargs)
+                break
+            except CutOffError:
+                with self._count_lock:
+                    self.sent += 1
+                if attempt == settings.retries:
+                    raise
+                time.sleep(min(settings.backoff_factor * 2**attempt, 10.0))
+            except sqlite3.Error as exc:
+                raise damaged(self.cache_path, exc) from None
+            except requests.RequestException as exc:
+                raise connection_error("GET", url, exc) from None
+        response._avi_failed = attempt  # type: ignore[attr-defined]
         with self._count_lock:
             if getattr(response, "from_cache", False):
                 self.cached += 1

@@ -58,8 +58,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .._periods import PeriodError, parse_period
-from ._data_metrics import Facts, QueryError, build_facts, compute, parse_query
 from . import _stopped
+from ._data_metrics import Facts, QueryError, build_facts, compute, parse_query
 from ._pages import EventTable, SessionTable, load_world, pagination
 from .world import World
 
