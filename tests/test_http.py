@@ -530,6 +530,30 @@ class TestPacer:
         assert clock[0] >= 4
         assert pacer.throttled == 1
 
+    def test_no_wait_is_longer_than_the_cap_and_the_cap_is_said(self):
+        clock = [0.0]
+
+        def sleep(seconds):
+            clock[0] += seconds
+
+        pacer = Pacer(clock=lambda: clock[0], sleep=sleep, max_wait=60)
+        pacer.acquire()
+        with pytest.warns(UserWarning, match="waiting at most 60 s"):
+            pacer.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Retry-After": "1e9"})
+        pacer.acquire()
+        assert 60 <= clock[0] <= 61
+        pacer.observe_retry(429, {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"})
+        start = clock[0]
+        pacer.acquire()
+        assert clock[0] - start <= 61
+        assert pacer.capped > 1e9
+
+    def test_retry_after_is_capped_too(self):
+        class R:
+            status, headers = 429, {"Retry-After": "1e9"}
+
+        assert RateLimitRetry(total=3, max_wait=60).get_retry_after(R()) == 60
+
 
 class TestErrors:
     def test_messages_name_what_to_do(self, sandbox):
