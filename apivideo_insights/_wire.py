@@ -184,6 +184,7 @@ def _timestamps_ok(frame: pd.DataFrame, columns: Mapping[str, Any], raw: pd.Data
 # ------------------------------------------------------------------------------- text
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\ud[89a-f][0-9a-f]{2}")
 REPLACEMENT = "\ufffd"
 
 
@@ -221,7 +222,12 @@ def _scrub_columns(raw: pd.DataFrame, names: Iterable[str], counts: dict[str, in
     for name in names:
         if name not in raw.columns or raw[name].dtype != object:
             continue
-        pairs = [scrub_text(v) for v in raw[name].tolist()]
+        values = raw[name].tolist()
+        # repr() shows a lone surrogate as its escape, and is fast (C) on lists of dicts:
+        # most columns are ruled out without looking at each value.
+        if not _ESCAPED_SURROGATE.search(repr(values)):
+            continue
+        pairs = [scrub_text(v) for v in values]
         changed = sum(n > 0 for _, n in pairs)
         if changed:
             raw[name] = pd.Series([v for v, _ in pairs], index=raw.index, dtype=object)
