@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from ..exceptions import APIError, AuthError, SchemaError
 from .errors import clean_url, connection_error, error_from_response, problem
+from .pacing import RateLimitRetry
 
 __all__ = [
     "BasicAuth",
@@ -160,7 +160,8 @@ class BearerAuth(_Auth):
         self._refresh: str | None = None
         self._expires_at = 0.0
         self._session = requests.Session()
-        retry = Retry(
+        # RateLimitRetry: a sandbox this process stopped fails at once, not after retries.
+        retry = RateLimitRetry(
             total=3,
             backoff_factor=0.2,
             status_forcelist=(500, 502, 503, 504),
