@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import apivideo_insights as avi
-from apivideo_insights.schema import EVENT_COLUMNS, empty_frame
 from apivideo_insights.io import write_events_parquet
+from apivideo_insights.schema import EVENT_COLUMNS, empty_frame
 
 
 def _page(session_id: str, items: list[dict], page: int = 1, pages: int = 1) -> dict:
