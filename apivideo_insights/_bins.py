@@ -27,8 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import warn
-
 __all__ = [
     "Binned",
     "Cohorts",
@@ -39,10 +37,8 @@ __all__ = [
     "cohort_values",
     "cohorts",
     "distinct_peaks",
-    "durations_for",
     "pass_counts",
     "run_counts",
-    "scalar_duration",
     "session_codes",
     "union_lengths",
 ]
@@ -91,85 +87,6 @@ def check_bin_args(bin_size: Any, bins: Any) -> None:
             f"bin_size must be a positive number of media seconds (e.g. 1.0 or 5.0), "
             f"not {bin_size!r}."
         )
-
-
-def _check_positive(values: np.ndarray, labels: Sequence[Any] | None = None) -> None:
-    bad = ~np.isfinite(values) | (values <= 0)
-    if bad.any():
-        where = (
-            "" if labels is None else f" for {[labels[int(i)] for i in np.flatnonzero(bad)][:5]}"
-        )
-        raise ValueError(
-            f"duration must be a positive number of media seconds{where}, got "
-            f"{values[bad][:5].tolist()}; pass the video's length (api.video_status(...) or "
-            "the videos frame), not a negative, zero or missing value."
-        )
-
-
-def durations_for(segments: pd.DataFrame, duration: Any) -> np.ndarray:
-    """Per-segment duration from a number, or from a per-video Series/dict keyed by video_id."""
-    n = len(segments)
-    if duration is None:
-        raise ValueError(
-            "duration is required: pass the video length in seconds, or a Series of lengths "
-            "indexed by video_id."
-        )
-    if isinstance(duration, Mapping):
-        duration = pd.Series(duration, dtype="float64")
-    if isinstance(duration, pd.DataFrame):
-        raise TypeError(
-            "duration must be a number or a Series indexed by video_id, not a DataFrame; "
-            "e.g. videos.set_index('video_id')['duration']."
-        )
-    if isinstance(duration, pd.Series):
-        lengths = pd.to_numeric(duration, errors="coerce").astype("float64")
-        if "video_id" not in segments.columns:
-            if len(lengths) == 1:
-                value = np.array([lengths.iloc[0]], dtype="float64")
-                _check_positive(value)
-                return np.full(n, value[0])
-            raise ValueError(
-                "duration is a Series of several videos but segments have no video_id column; "
-                "add video_id to segments or pass one number."
-            )
-        lengths.index = lengths.index.astype(str)
-        # Factorize (hashing, or the categorical codes) rather than sorting a million strings.
-        inv, found = pd.factorize(segments["video_id"], sort=False)
-        if (inv < 0).any():
-            raise ValueError(
-                "segments have rows with no video_id while duration is per video; drop them "
-                "or pass one number."
-            )
-        uniq = [str(v) for v in found]
-        missing = [v for v in uniq if v not in lengths.index]
-        if missing:
-            raise ValueError(
-                f"duration has no entry for video(s) {missing[:5]}; give a length for every "
-                "video in segments, or filter segments to the videos you have lengths for."
-            )
-        per_video = lengths.reindex(uniq).to_numpy(dtype="float64")
-        _check_positive(per_video, list(uniq))
-        return per_video[inv] if n else np.empty(0, dtype="float64")
-    try:
-        number = float(duration)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"duration must be a number of seconds or a Series indexed by video_id, "
-            f"not {type(duration).__name__}."
-        ) from None
-    _check_positive(np.array([number]))
-    if n and "video_id" in segments.columns:
-        videos = segments["video_id"]
-        videos = videos[videos.notna()]
-        # Cheaper than counting distinct ids: is any row's video not the first row's?
-        if len(videos) and bool((videos != videos.iloc[0]).any()):
-            warn(
-                f"duration={number:g} is one length for segments of several videos: every "
-                "video is taken to last that long. Pass a Series of lengths indexed by "
-                "video_id (e.g. videos.set_index('video_id')['duration']), or filter "
-                "segments to one video."
-            )
-    return np.full(n, number)
 
 
 @dataclass
@@ -431,20 +348,6 @@ def session_codes(segments: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
             "avi.segments(events)."
         )
     return codes, labels
-
-
-def scalar_duration(duration: Any) -> float:
-    """The duration as a number when one number (or a one-video Series) was given, else 0.0."""
-    if isinstance(duration, Mapping):
-        duration = pd.Series(duration, dtype="float64")
-    if isinstance(duration, pd.Series) and len(duration) == 1:
-        duration = duration.iloc[0]
-    if isinstance(duration, (pd.Series, pd.DataFrame)) or duration is None:
-        return 0.0
-    try:
-        return float(duration)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 #: Points closer than this share of the video (or one bin) are one moment: a drop-off

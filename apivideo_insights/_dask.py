@@ -73,6 +73,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import pandas as pd
 
+from . import _durations
 from ._schema import EVENT_TYPE_DTYPE, SEGMENT_COLUMNS, empty_frame
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -410,16 +411,6 @@ def _segments_meta(events_meta: pd.DataFrame, func: Callable[..., Any], kwargs: 
     return clear_known_categories(meta, cols=["session_id"]) if "session_id" in meta else meta
 
 
-def _video_ends(events: Any) -> pd.Series:
-    """Largest ``at`` of a valid ``end`` event per video, over all partitions."""
-    ends = events[events["type"] == "end"][["video_id", "at"]]
-    ends = ends[(ends["at"] >= 0) & (ends["at"] < np.inf)]
-    found = ends.groupby("video_id", observed=True)["at"].max().compute()
-    found.index = pd.Index(found.index.astype(object).astype(str), name="video_id")
-    found = found.astype("float64")
-    return found[found > 0]
-
-
 def _global_durations(events: Any, duration: Any) -> Any:
     """Durations that a partition cannot infer alone.
 
@@ -428,9 +419,8 @@ def _global_durations(events: Any, duration: Any) -> Any:
     over all partitions (one extra pass over ``type``, ``video_id`` and ``at``) and passed to
     every partition. A given ``duration`` is used as it is (see the module docstring).
     """
-    columns = events.columns
-    if duration is None and {"video_id", "type", "at"} <= set(columns):
-        return _video_ends(events)
+    if duration is None and {"video_id", "type", "at"} <= set(events.columns):
+        return _durations.from_end_events(events)
     return duration
 
 

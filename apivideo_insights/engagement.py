@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _bins
+from . import _bins, _durations
 from ._bins import Binned, distinct_peaks
 from .retention import _curves
 
@@ -237,7 +237,7 @@ def engagement(
     # Durations: given, or the furthest position watched per group for the curves only.
     known = duration is not None
     if known:
-        dur = _bins.durations_for(segments, duration)
+        dur = _durations.per_row(segments, duration)
     else:
         furthest = np.zeros(ngroups)
         if ok.any():
@@ -249,12 +249,11 @@ def engagement(
         tmp = np.zeros(ngroups)
         np.maximum.at(tmp, g_ok, dur[ok])
         group_duration = np.where(np.bincount(g_ok, minlength=ngroups) > 0, tmp, np.nan)
-    if known and not isinstance(duration, (pd.Series, dict)):
-        group_duration[:] = float(duration)
-    elif known and keys and keys[0] == "video_id":
+    lengths = _durations.given_by_video(duration)
+    if known and lengths is None:
+        group_duration[:] = _durations.axis_length(duration)
+    elif lengths is not None and keys and keys[0] == "video_id":
         # Videos with impressions but no segment still have a known length.
-        lengths = pd.Series(duration, dtype="float64")
-        lengths.index = lengths.index.astype(str)
         vid = labels.get_level_values(0) if isinstance(labels, pd.MultiIndex) else labels
         looked_up = lengths.reindex(pd.Index(vid).astype(str)).to_numpy()
         group_duration = np.where(np.isnan(group_duration), looked_up, group_duration)

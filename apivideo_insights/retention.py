@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _bins
+from . import _bins, _durations
 from ._bins import Binned
 
 __all__ = ["heatmap", "retention"]
@@ -137,7 +137,7 @@ def retention(
     _bins.check_segments(segments)
     _bins.check_bin_args(bin_size, bins)
     bin_size = float(bin_size)
-    dur = _bins.durations_for(segments, duration)
+    dur = _durations.per_row(segments, duration)
     coh = _bins.cohorts(segments, by, sessions)
     ngroups = len(coh.labels)
     c = _curves(
@@ -147,7 +147,7 @@ def retention(
         ngroups,
         bin_size=bin_size,
         bins=bins,
-        min_length=_bins.scalar_duration(duration),
+        min_length=_durations.axis_length(duration),
     )
     denom = c.sessions[c.group_of_bin].astype("float64")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -255,7 +255,7 @@ def heatmap(
     _bins.check_segments(segments)
     _bins.check_bin_args(bin_size, bins)
     bin_size = float(bin_size)
-    dur = _bins.durations_for(segments, duration)
+    dur = _durations.per_row(segments, duration)
     if len(dur) and not np.all(dur == dur[0]):
         raise ValueError(
             "heatmap is per video but segments hold videos of different durations; filter "
@@ -280,7 +280,7 @@ def heatmap(
         1,
         bin_size=bin_size,
         bins=bins,
-        min_length=_bins.scalar_duration(duration),
+        min_length=_durations.axis_length(duration),
     )
     n = int(b.nbins[0])
     nrows = len(rows)
