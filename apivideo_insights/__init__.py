@@ -31,7 +31,13 @@ from .exceptions import (
     SchemaError,
 )
 from .io import read_events
-from .plotting import plot_concurrency, plot_engagement, plot_heatmap, plot_retention
+from .plotting import (
+    plot_concurrency,
+    plot_engagement,
+    plot_heatmap,
+    plot_retention,
+    plot_steps,
+)
 from .report import report
 from .retention import heatmap as _heatmap
 from .retention import retention as _retention
@@ -67,6 +73,7 @@ __all__ = [
     "plot_engagement",
     "plot_heatmap",
     "plot_retention",
+    "plot_steps",
     "read_chapters",
     "read_events",
     "report",
