@@ -490,73 +490,22 @@ def _with_hashes(part: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 # --- retention ----------------------------------------------------------------------------------
 
 
-def _retention_partial(
-    part: pd.DataFrame, func: Callable[..., Any], kwargs: dict[str, Any]
-) -> dict[str, Any]:
-    """One partition's curve, as per-cohort bin counts that add up across partitions."""
+def _retention_partial(part: pd.DataFrame, kwargs: dict[str, Any]) -> tuple[Any, np.ndarray]:
+    """One partition's retention counts (they add up across partitions) and its sessions."""
+    from .retention import retention_counts
+
     part = _tidy_segments(part)
-    curve = func(part, **kwargs)
-    by = kwargs.get("by")
-    bins = kwargs.get("bins")
-    counted = curve.attrs.get("sessions", 0)
-    viewers = curve["viewers"].to_numpy()
-    views = curve["views"].to_numpy()
-    position = curve.index.get_level_values("position").to_numpy(dtype="float64")
-    if by is None:
-        labels = pd.Index([None])
-        codes = np.zeros(len(curve), dtype=np.int64)
-        counted = {None: counted}
-    else:
-        codes, labels = pd.factorize(curve.index.get_level_values(0), sort=False)
-        labels = curve.index.get_level_values(0)[:0].append(pd.Index(labels))
-    groups: dict[Any, tuple[np.ndarray, np.ndarray, int, float]] = {}
-    for i, label in enumerate(labels):
-        rows = codes == i
-        pos = position[rows]
-        # The bin width: fixed with bin_size; with bins=N it follows the cohort's longest
-        # video, which differs between partitions, so keep it to take the largest.
-        if bins is None:
-            width = float(curve.attrs.get("bin_size") or kwargs.get("bin_size", 1.0))
-        else:
-            width = float(pos[1]) if len(pos) > 1 else 0.0
-        groups[label] = (viewers[rows], views[rows], int(counted.get(label, 0)), width)
-    # Cohorts with sessions but no bins (no duration for them) still count their sessions.
-    for label, n in counted.items():
-        if label not in groups:
-            empty = np.zeros(0, dtype=np.int64)
-            groups[label] = (empty, empty, int(n), 0.0)
-            labels = labels.append(pd.Index([label]))
-    return {
-        "groups": groups,
-        "labels": labels,
-        "hashes": _session_hashes(part),
-        "attrs": {k: v for k, v in curve.attrs.items() if k != "sessions"},
-    }
+    return retention_counts(part, **kwargs), _session_hashes(part)
 
 
-def _combine_retention(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Two partial curves of disjoint sessions added up (a step of the tree reduction)."""
-    split = len(np.intersect1d(a["hashes"], b["hashes"], assume_unique=True))
+def _combine_retention(a: tuple[Any, np.ndarray], b: tuple[Any, np.ndarray]) -> tuple[Any, Any]:
+    """Two partial results of disjoint sessions added up (a step of the tree reduction)."""
+    from .retention import add_counts
+
+    split = len(np.intersect1d(a[1], b[1], assume_unique=True))
     if split:
         raise ValueError(_split_message(split))
-    groups = dict(a["groups"])
-    for label, (viewers, views, n, width) in b["groups"].items():
-        if label in groups:
-            v0, w0, n0, width0 = groups[label]
-            groups[label] = (
-                _padded_sum([v0, viewers]),
-                _padded_sum([w0, views]),
-                n0 + n,
-                max(width0, width),
-            )
-        else:
-            groups[label] = (viewers, views, n, width)
-    return {
-        "groups": groups,
-        "labels": a["labels"].append(b["labels"]).unique(),
-        "hashes": np.union1d(a["hashes"], b["hashes"]),
-        "attrs": merge_attrs([a["attrs"], b["attrs"]]),
-    }
+    return add_counts(a[0], b[0]), np.union1d(a[1], b[1])
 
 
 def _tree_reduce(parts: list[Any], combine: Callable[..., Any]) -> Any:
@@ -569,74 +518,23 @@ def _tree_reduce(parts: list[Any], combine: Callable[..., Any]) -> Any:
     return parts[0]
 
 
-def _padded_sum(arrays: list[np.ndarray]) -> np.ndarray:
-    n = max((len(a) for a in arrays), default=0)
-    total = np.zeros(n, dtype=np.int64)
-    for a in arrays:
-        total[: len(a)] += a
-    return total
-
-
 def _retention_dask(segments: Any, **kwargs: Any) -> pd.DataFrame:
+    """The pandas function's own steps: counts per partition, added up, then the frame."""
     import dask
 
+    from .retention import retention, retention_frame
+
     _require_frame(segments, "retention")
-    func = _pandas_functions()["retention"]
     local = {k: _computed(v) for k, v in kwargs.items()}
     # Validate the arguments (and fail early) on the empty frame before any computation.
-    template = func(_tidy_segments(segments._meta), **local)
+    template = retention(_tidy_segments(segments._meta), **local)
     shipped = _ship(local)
-    parts = [dask.delayed(_retention_partial)(p, func, shipped) for p in segments.to_delayed()]
+    parts = [dask.delayed(_retention_partial)(p, shipped) for p in segments.to_delayed()]
     if not parts:
         return cast(pd.DataFrame, template)
-    (total,) = dask.compute(_tree_reduce(parts, _combine_retention))
-
-    by = local.get("by")
-    bins = local.get("bins")
-    labels = total["labels"]
-    if by is not None:
-        labels = labels.sort_values().rename(by)
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("v", "w", "s", "p", "g", "sh")}
-    sessions: dict[Any, int] = {}
-    for g, label in enumerate(labels):
-        viewers, views, n, width = total["groups"][label]
-        sessions[label] = n
-        k = np.arange(len(viewers))
-        columns["v"].append(viewers)
-        columns["w"].append(views)
-        columns["s"].append(np.full(len(viewers), n, dtype="float64"))
-        columns["p"].append(k * width)
-        columns["g"].append(np.full(len(viewers), g, dtype=np.int64))
-        if bins is not None:
-            columns["sh"].append(k / float(bins))
-
-    def flat(key: str, dtype: Any) -> np.ndarray:
-        return np.concatenate(columns[key]).astype(dtype) if columns[key] else np.zeros(0, dtype)
-
-    viewers, views, denom = flat("v", np.int64), flat("w", np.int64), flat("s", "float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ret = np.where(denom > 0, viewers / denom, np.nan)
-        rew = np.where(viewers > 0, views / np.maximum(viewers, 1), np.nan)
-    data: dict[str, Any] = {
-        "viewers": viewers,
-        "views": views,
-        "retention": ret.astype("float64"),
-        "rewatch": rew.astype("float64"),
-    }
-    if bins is not None:
-        data["share"] = flat("sh", "float64")
-    position = pd.Index(flat("p", "float64"), name="position")
-    if by is None:
-        index: pd.Index = position
-    else:
-        index = pd.MultiIndex.from_arrays(
-            [labels.take(flat("g", np.int64)), position], names=[by, "position"]
-        )
-    out = pd.DataFrame(data, index=index)
-    attrs = {"sessions": sessions.get(None, 0) if by is None else sessions, **total["attrs"]}
-    # The pandas function's key order, then anything else.
-    out.attrs = {k: attrs[k] for k in template.attrs if k in attrs} | attrs
-    return out
+    ((total, _),) = dask.compute(_tree_reduce(parts, _combine_retention))
+    options = {k: local[k] for k in ("by", "bin_size", "bins") if k in local}
+    return retention_frame(total, **options)
 
 
 # --- heatmap ------------------------------------------------------------------------------------
@@ -646,31 +544,29 @@ def _heatmap_partial(
     part: pd.DataFrame, func: Callable[..., Any], kwargs: dict[str, Any]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     part = _tidy_segments(part)
-    subset = kwargs.get("sessions")
-    if subset is not None:
+    chosen = kwargs.get("session_ids")
+    if chosen is not None:
         # Each partition shows the selected sessions it holds; the rest are added (as rows
         # of zeros) once, after the concatenation.
         here = set(part["session_id"].astype(object).astype(str))
-        kwargs = {**kwargs, "sessions": [s for s in _selected_ids(subset) if s in here]}
+        kwargs = {**kwargs, "session_ids": [s for s in chosen if s in here]}
     return func(part, **kwargs), _session_hashes(part)
-
-
-def _selected_ids(subset: Any) -> list[str]:
-    if isinstance(subset, pd.DataFrame):
-        subset = subset["session_id"] if "session_id" in subset.columns else subset.index
-    if isinstance(subset, str):
-        subset = [subset]
-    return [str(s) for s in pd.unique(pd.Index(list(subset), dtype=object))]
 
 
 def _heatmap_dask(segments: Any, **kwargs: Any) -> pd.DataFrame:
     import dask
 
+    from .retention import heatmap, selected_sessions
+
     _require_frame(segments, "heatmap")
-    func = _pandas_functions()["heatmap"]
     local = {k: _computed(v) for k, v in kwargs.items()}
-    template = func(_tidy_segments(segments._meta), **local)  # validates the arguments
-    parts = [dask.delayed(_heatmap_partial)(p, func, _ship(local)) for p in segments.to_delayed()]
+    template = heatmap(_tidy_segments(segments._meta), **local)  # validates the arguments
+    chosen = selected_sessions(local.pop("session_ids", None), local.pop("sessions", None))
+    if chosen is not None:
+        local["session_ids"] = chosen.tolist()
+    parts = [
+        dask.delayed(_heatmap_partial)(p, heatmap, _ship(local)) for p in segments.to_delayed()
+    ]
     results = dask.compute(*parts)
     _check_disjoint([h for _, h in results])
     frames = [f for f, _ in results]
@@ -681,19 +577,15 @@ def _heatmap_dask(segments: Any, **kwargs: Any) -> pd.DataFrame:
     max_cells = local.get("max_cells", 100_000_000)
     if cells > max_cells:
         msg = (
-            f"heatmap of {cells:,} cells is over max_cells={max_cells:,}; pass sessions=[...] "
-            "for a subset, a larger bin_size or bins=100, or raise max_cells."
+            f"heatmap of {cells:,} cells is over max_cells={max_cells:,}; pass "
+            "session_ids=[...] for a subset, a larger bin_size or bins=100, or raise max_cells."
         )
         raise ValueError(msg)
     if filled:
         out = pd.concat(filled)
     else:
         out = (frames[0] if frames else template).iloc[:0]
-    if local.get("sessions") is None:
-        out = out.sort_index()
-    else:
-        order = pd.Index(_selected_ids(local["sessions"]), name="session_id")
-        out = out.reindex(order, fill_value=0)
+    out = out.sort_index() if chosen is None else out.reindex(chosen, fill_value=0)
     out = out.astype(template.dtypes.iloc[0] if template.shape[1] else "int32")
     out.attrs = attrs
     return out

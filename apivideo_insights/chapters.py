@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _bins
+from . import _bins, _cohorts
 from ._schema import CHAPTER_COLUMNS, conform, empty_frame
 
 __all__ = ["chapter_engagement", "read_chapters"]
@@ -89,10 +89,10 @@ def read_chapters(source: Any) -> pd.DataFrame:
         frame = source
         if "chapter" not in frame.columns and "title" in frame.columns:
             frame = frame.rename(columns={"title": "chapter"})
-        _bins.check_columns(
+        _bins.check_frame(
             frame,
+            "chapters",
             ["start", "end"],
-            what="chapters",
             hint="Give a frame with start and end in seconds, and a title or chapter column.",
         )
         if "chapter" not in frame.columns:
@@ -180,9 +180,9 @@ def chapter_engagement(
     Intro          2    1.0         0.5        50.0
     Demo           1    0.5         0.5        30.0
     """
-    _bins.check_segments(segments)
+    _bins.check_frame(segments, "segments")
     ch = read_chapters(chapters)
-    coh = _bins.cohorts(segments, by, sessions)
+    coh = _cohorts.cohorts(segments, by, sessions)
     sess, labels = _bins.session_codes(segments)
     nsess = max(len(labels), 1)
     start = segments["start"].to_numpy(dtype="float64", na_value=np.nan)

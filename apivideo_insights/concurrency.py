@@ -92,10 +92,10 @@ def concurrency(
     >>> c["viewers"].tolist(), c.attrs["peak"]
     ([1, 2, 1], 2)
     """
-    _bins.check_columns(
+    _bins.check_frame(
         sessions,
+        "sessions",
         ["loaded_at", "ended_at"],
-        what="sessions",
         hint="Pass api.live_stream_sessions(...) or api.video_sessions(...).",
     )
     step = _step(freq)

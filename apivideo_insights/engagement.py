@@ -11,13 +11,15 @@ coverage ÷ duration, averaged over viewers; rewatches count once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import _bins, _durations
+from . import _bins, _cohorts, _durations
 from ._bins import Binned, distinct_peaks
+from ._dask import dask_aware
+from ._docstrings import fill
+from ._durations import Duration
 from .retention import _curves
 
 __all__ = ["engagement"]
@@ -62,7 +64,7 @@ def _key_frame(
     out = {}
     for k in keys:
         try:
-            values = _bins.cohort_values(frame, k, sessions)
+            values = _cohorts.cohort_values(frame, k, sessions)
         except ValueError:
             if fallback is None or k not in fallback.columns:
                 raise
@@ -77,12 +79,7 @@ def _impressions_per_session(
 ) -> pd.DataFrame | None:
     """Playbacks per session including those with no segment (one ``ready`` each)."""
     if events is not None:
-        _bins.check_columns(
-            events,
-            ["session_id", "type"],
-            what="events",
-            hint="Pass the frame returned by api.events(...) or avi.read_events(...).",
-        )
+        _bins.check_frame(events, "events")
         # Compare on the column itself: categorical == str is cheap, .astype(object) is not.
         ready = events[(events["type"] == "ready").fillna(False).to_numpy(dtype=bool)]
         sid = ready["session_id"].astype(object).astype(str)
@@ -115,11 +112,13 @@ def _total_playbacks(segments: pd.DataFrame) -> int | None:
     return int(total) if rows == len(segments) else None
 
 
+@dask_aware
+@fill
 def engagement(
     segments: pd.DataFrame,
     *,
     by: str | Sequence[str] | None = None,
-    duration: Any = None,
+    duration: Duration = None,
     sessions: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
     bin_size: float = 1.0,
@@ -137,12 +136,11 @@ def engagement(
         Cohort column(s), in addition to ``video_id``: a segments column, a sessions column
         (with ``sessions=``) or ``"metadata.<key>"``. To pool all videos, drop ``video_id``
         from segments.
-    duration : float or Series, optional
-        Video length in seconds, or a Series indexed by ``video_id``. Without it the
-        ratios that need it (``avg_share_watched``, ``completion_rate``) are NaN and the
-        curve behind the point lists ends at the furthest position watched.
-    sessions : DataFrame, optional
-        Sessions, to take ``by`` columns and metadata keys from.
+    {params[duration]}
+        Optional here: without it the ratios that need it (``avg_share_watched``,
+        ``completion_rate``) are NaN and the curve behind the point lists ends at the
+        furthest position watched.
+    {params[sessions]}
     events : DataFrame, optional
         Player events: each ``ready`` is an impression (a player load), so that
         ``play_rate`` can be computed. Without events, ``segments.attrs["playbacks"]`` is
@@ -184,15 +182,15 @@ def engagement(
     Examples
     --------
     >>> import pandas as pd, apivideo_insights as avi
-    >>> seg = pd.DataFrame({"session_id": ["a", "b"], "playback": [0, 0],
-    ...                     "start": [0.0, 0.0], "end": [60.0, 15.0], "video_id": "v", })
+    >>> seg = pd.DataFrame({{"session_id": ["a", "b"], "playback": [0, 0],
+    ...                     "start": [0.0, 0.0], "end": [60.0, 15.0], "video_id": "v", }})
     >>> cols = ["views", "completion_rate", "avg_share_watched"]
     >>> avi.engagement(seg, duration=60)[cols]  # doctest: +NORMALIZE_WHITESPACE
               views  completion_rate  avg_share_watched
     video_id
     v             2              0.5              0.625
     """
-    _bins.check_segments(segments)
+    _bins.check_frame(segments, "segments")
     _bins.check_bin_args(bin_size, None)
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0:
         raise ValueError(f"top must be a whole number ≥ 0 (e.g. top=3), not {top!r}.")
