@@ -456,7 +456,18 @@ def plot_retention(
             )
             tops.append(top)
             spans.append(span)
-        ax.legend(title=None if level is None else _plain(level), fontsize="small")
+        title = None if level is None else _plain(level)
+        if len(labels) > 4:  # a long legend goes beside the Axes, off the curves
+            ax.legend(
+                title=title,
+                fontsize="small",
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                frameon=False,
+                borderaxespad=0.0,
+            )
+        else:
+            ax.legend(title=title, fontsize="small")
     else:
         top, span = _draw_curve(
             ax, curve, rewatch=rewatch, label=label, color=color, cohort=False, **kwargs
