@@ -148,12 +148,18 @@ class Binned:
 
 
 def check_bin_count(
-    longest: float, *, bin_size: float, bins: int | None, max_bins: int, what: str
+    longest: float,
+    *,
+    bin_size: float,
+    bins: int | None,
+    max_bins: int,
+    what: str,
+    limit: str = "max_bins",
 ) -> None:
     """Refuse, before anything is allocated, a curve of more than ``max_bins`` bins.
 
     Counted in floating point, so a huge length (or a tiny width) cannot overflow the
-    integer bin indices on the way.
+    integer bin indices on the way. ``limit`` names the caller's argument that sets it.
 
     Examples
     --------
@@ -170,11 +176,11 @@ def check_bin_count(
         fix = f"fewer bins (bins={min(100, max_bins)})"
     else:
         how = f"a duration of {longest:g} s in bins of {bin_size:g} s"
-        fix = f"a larger bin_size (bin_size={_round_up(longest / max_bins):g} or more), bins=100"
+        fix = f"a larger bin_size (bin_size={_round_up(longest / max_bins):g} or more) or bins=100"
     raise ValueError(
-        f"{what} would have {count:,.0f} bins ({how}), over max_bins={max_bins:,}. Pass {fix}, "
-        f"or check the duration: a length of 1e9 s is usually a wrong one, so {WHERE}. "
-        "Raise max_bins only if that many bins are really wanted."
+        f"{what} would have {count:,.0f} bins ({how}), over {limit}={max_bins:,}. Pass {fix}; "
+        f"if the duration is wrong, {WHERE}. Raise {limit} only if that many bins are "
+        "really wanted."
     )
 
 
@@ -198,6 +204,7 @@ def bin_segments(
     min_length: float = 0.0,
     max_bins: int = MAX_BINS,
     what: str = "the curve",
+    limit: str = "max_bins",
 ) -> Binned:
     """First and last bin of every segment, per group (see the module's binning rule).
 
@@ -210,7 +217,9 @@ def bin_segments(
     end = np.asarray(end, dtype="float64")
     valid = group >= 0
     longest = max(float(dur[valid].max()) if valid.any() else 0.0, min_length)
-    check_bin_count(longest, bin_size=bin_size, bins=bins, max_bins=max_bins, what=what)
+    check_bin_count(
+        longest, bin_size=bin_size, bins=bins, max_bins=max_bins, what=what, limit=limit
+    )
     if bins is not None:
         w = dur / bins
         nseg = np.full(len(start), int(bins), dtype=np.int64)

@@ -476,6 +476,7 @@ def heatmap(
         # Even one row cannot hold more bins than cells: refused before any allocation.
         max_bins=max(int(max_cells), 1),
         what="heatmap",
+        limit="max_cells",
     )
     n = int(b.nbins[0])
     nrows = len(rows)
