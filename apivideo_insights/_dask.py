@@ -1,11 +1,12 @@
 """Dask dispatch: the same public functions accept a dask DataFrame partitioned by session.
 
-:func:`dask_aware` wraps :func:`~apivideo_insights.segments`,
-:func:`~apivideo_insights.retention`, :func:`~apivideo_insights.heatmap` and
-:func:`~apivideo_insights.engagement`. Given pandas, the wrapper calls the pandas function
-unchanged; given a dask DataFrame, it runs the implementation of the same name below, which
-reuses the pandas function partition by partition. Dask stays an optional dependency: it is
-imported only once a dask collection has been passed in.
+:func:`dask_aware` decorates :func:`~apivideo_insights.retention`,
+:func:`~apivideo_insights.heatmap` and :func:`~apivideo_insights.engagement` where they are
+defined (so ``avi.retention`` is ``apivideo_insights.retention.retention``) and wraps
+:func:`~apivideo_insights.segments` in the package namespace. Given pandas, the function
+runs unchanged; given a dask DataFrame, the implementation of the same name below runs,
+which reuses the pandas code partition by partition, never a copy of its arithmetic. Dask
+stays an optional dependency: it is imported only once a dask collection has been passed in.
 
 The contract for dask input is that **no session spans two partitions** (reconstruction is
 per session, and retention counts each session once). Sessions are split cleanly when:
@@ -23,7 +24,7 @@ What each function returns on dask input:
     A lazy dask DataFrame of segments, one output partition per input partition, with the
     columns of the pandas result (``session_id`` categorical with per-partition
     categories; text may come back as ``string[pyarrow]`` under dask's
-    ``dataframe.convert-string``). ``.compute()`` gives the rows; :func:`collect` gives the
+    ``dataframe.convert-string``). ``.compute()`` gives the rows; ``avi.collect`` gives the
     rows *and* what was dropped, summed across partitions, in ``.attrs`` (a plain
     ``.compute()`` cannot merge per-partition ``attrs``), with the contract's dtypes, and
     checks that no session spans two partitions. ``duration`` and ``sessions`` are pandas
@@ -33,11 +34,13 @@ What each function returns on dask input:
     inferred within each partition, which can differ from pandas: give every video's
     length, or none.
 ``retention(segments, duration=...)``
-    A pandas frame equal to ``retention(collect(segments), ...)`` (every option: ``by``,
-    ``bins``, ``sessions``): each partition contributes its per-bin ``viewers`` and
-    ``views`` and its number of sessions per cohort, which are added up before the same
-    final arithmetic. Only those counts travel to the client (one row per bin and cohort
-    per partition), never the segments.
+    A pandas frame equal to ``retention(avi.collect(segments), ...)`` (every option:
+    ``by``, ``bins``, ``sessions``), made of retention's own three steps: each partition's
+    counts (:func:`~apivideo_insights.retention.retention_counts`: per-bin ``viewers``
+    and ``views`` and sessions per cohort), added up pairwise on the workers
+    (:func:`~apivideo_insights.retention.add_counts`), then the frame
+    (:func:`~apivideo_insights.retention.retention_frame`). Only those counts travel to
+    the client, never the segments.
 ``heatmap(segments, duration=...)``
     A pandas frame: the per-partition heatmaps concatenated, rows sorted by session (or in
     the order of ``sessions=``). It is dense, one int32 cell per session and bin (100,000
@@ -45,7 +48,7 @@ What each function returns on dask input:
     applies to the whole result; pass a larger ``bin_size``, ``bins=100`` or a subset
     of sessions for big data.
 ``engagement(segments, ...)``
-    A pandas frame: the segments are collected (:func:`collect`), then the pandas function
+    A pandas frame: the segments are collected (``avi.collect``), then the pandas function
     runs on them. Segments are several times fewer rows than events, so this fits where the
     events would not. A dask ``events=`` frame is reduced on the workers to the rows that
     count impressions (each ``ready``, and each session's first event for its
@@ -58,7 +61,7 @@ Examples
 >>> events = dd.read_parquet("events/", split_row_groups=False)  # doctest: +SKIP
 >>> segs = avi.segments(events)  # doctest: +SKIP
 >>> curve = avi.retention(segs, duration=600.0)  # doctest: +SKIP
->>> table = collect(segs)  # doctest: +SKIP
+>>> table = avi.collect(segs)  # doctest: +SKIP
 >>> table.attrs["dropped"]  # doctest: +SKIP
 """
 
@@ -71,12 +74,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from . import _durations
 from ._schema import EVENT_TYPE_DTYPE, SEGMENT_COLUMNS, empty_frame
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 _STR = pd.Series([], dtype="str").dtype
 
 __all__ = ["collect", "dask_aware", "is_dask_collection"]
@@ -98,7 +102,7 @@ def _with_dask_note(doc: str) -> str:
     return f"{doc}\n\n{section}".rstrip() + "\n"
 
 
-def is_dask_collection(obj: Any) -> bool:
+def is_dask_collection(obj: object) -> bool:
     """Whether ``obj`` is a dask collection, checked without importing dask.
 
     Examples
@@ -256,8 +260,9 @@ _CHECK_SAMPLE = 16
 _EDGES = "dask_partition_edges"
 
 
-def _hash_ids(values: Any) -> np.ndarray:
-    return pd.util.hash_array(np.asarray(values, dtype=object).astype(str).astype(object))
+def _hash_ids(values: object) -> npt.NDArray[np.uint64]:
+    ids = np.asarray(values, dtype=object).astype(str).astype(object)
+    return np.asarray(pd.util.hash_array(ids), dtype=np.uint64)
 
 
 def _session_hashes(part: pd.DataFrame) -> np.ndarray:
@@ -308,7 +313,7 @@ def _check_disjoint(hashes: Sequence[np.ndarray]) -> None:
         raise ValueError(_split_message(split, f" (first in partitions {where})"))
 
 
-def merge_attrs(attrs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def merge_attrs(attrs: Sequence[Mapping[str, object]]) -> dict[str, object]:
     """Merge per-partition ``attrs``: counts add up, equal values are kept once.
 
     Numbers are summed, dicts merged key by key, Series added (missing = 0), frames
@@ -441,7 +446,7 @@ def _segments_dask(events: Any, **kwargs: Any) -> Any:
     )
 
 
-def collect(segments: Any) -> pd.DataFrame:
+def collect(segments: object) -> pd.DataFrame:
     """Compute a dask frame of segments to pandas, keeping the rows dropped.
 
     Each partition's ``attrs`` (the reasons and counts of rows dropped by the
@@ -460,24 +465,27 @@ def collect(segments: Any) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import apivideo_insights as avi
-    >>> segs = collect(avi.segments(dask_events))  # doctest: +SKIP
-    >>> segs.attrs  # doctest: +SKIP
+    >>> import pandas as pd, apivideo_insights as avi
+    >>> seg = pd.DataFrame({"session_id": ["a"], "start": [0.0], "end": [2.0]})
+    >>> avi.collect(seg) is seg  # pandas in, the same frame out
+    True
+    >>> segs = avi.collect(avi.segments(dask_events))  # doctest: +SKIP
+    >>> segs.attrs["dropped"]  # doctest: +SKIP
     """
     if not is_dask_collection(segments):
         return cast(pd.DataFrame, segments)
     import dask
+    from dask.dataframe.methods import concat
 
     _require_frame(segments, "collect")
-    parts = [dask.delayed(_with_hashes)(p) for p in segments.to_delayed()]
+    frame: Any = segments
+    parts = [dask.delayed(_with_hashes)(p) for p in frame.to_delayed()]
     results = dask.compute(*parts)
     _check_disjoint([h for _, h in results])
     frames = [f for f, _ in results]
     attrs = merge_attrs([f.attrs for f in frames])
     attrs.pop(_EDGES, None)
-    from dask.dataframe.methods import concat
-
-    out = concat(frames) if frames else segments._meta
+    out = concat(frames) if frames else frame._meta
     out = _union_categories(_default_strings(out.reset_index(drop=True)))
     out.attrs = attrs
     return cast(pd.DataFrame, out)
