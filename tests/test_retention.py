@@ -12,7 +12,13 @@ from _segment_rows import make_segments as rows_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apivideo_insights.retention import heatmap, retention
+from apivideo_insights.retention import (
+    add_counts,
+    heatmap,
+    retention,
+    retention_counts,
+    retention_frame,
+)
 
 
 def make_segments(rows, **extra) -> pd.DataFrame:
@@ -272,6 +278,32 @@ def test_heatmap_session_ids_and_the_sessions_frame():
     assert heatmap(seg, duration=3, sessions=frame).equals(by_ids)
     with pytest.raises(ValueError, match="not both"):
         heatmap(seg, duration=3, session_ids=["a"], sessions=frame)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"bin_size": 1.0},
+        {"bin_size": 2.0, "by": "video_id"},
+        {"bins": 4},
+        {"bins": 3, "by": "video_id"},
+    ],
+)
+def test_counts_of_disjoint_sessions_add_up_to_the_whole(kwargs):
+    rows = [("a", 0, 5), ("a", 2, 9), ("b", 1, 3), ("c", 0, 12), ("d", 4, 6), ("d", 11, 14)]
+    seg = make_segments(rows, video_id=["v1", "v1", "v2", "v1", "v2", "v2"])
+    lengths = pd.Series({"v1": 12.0, "v2": 14.0})
+    whole = retention(seg, duration=lengths, **kwargs)
+    first = seg["session_id"].isin(["a", "d"])
+    halves = [
+        retention_counts(part, duration=lengths, **kwargs) for part in (seg[first], seg[~first])
+    ]
+    options = {k: v for k, v in kwargs.items() if k in ("by", "bins", "bin_size")}
+    added = retention_frame(add_counts(*halves), **options)
+    pd.testing.assert_frame_equal(added, whole)
+    assert added.attrs == whole.attrs
+    # Added the other way round: the cohorts come back sorted all the same.
+    pd.testing.assert_frame_equal(retention_frame(add_counts(*halves[::-1]), **options), whole)
 
 
 # -- a plain loop, the definition written out, to check the vectorized code against --------
