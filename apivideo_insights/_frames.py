@@ -256,8 +256,9 @@ class Frames:
         if self.loaded is not None:
             return str(video_id) in self.loaded
         for frame in (self.sessions, self.segments, self.events):
-            has = frame is not None and "video_id" in frame.columns and len(frame)
-            if has and (frame["video_id"].astype(str) == str(video_id)).any():
+            if frame is None or "video_id" not in frame.columns:
+                continue
+            if (frame["video_id"].astype(str) == str(video_id)).any():
                 return True
         return False
 
@@ -294,13 +295,15 @@ def videos_frame(videos: Any) -> pd.DataFrame:
             raise TypeError(err)
         meta = item.get("metadata") or []
         if isinstance(meta, list):
-            meta = {m.get("key"): m.get("value") for m in meta if isinstance(m, Mapping)}
+            meta = {
+                _text(m.get("key")): _text(m.get("value")) for m in meta if isinstance(m, Mapping)
+            }
         rows.append(
             {
                 "video_id": item.get("videoId", item.get("video_id")),
-                "title": item.get("title"),
-                "description": item.get("description"),
-                "tags": list(item.get("tags") or []),
+                "title": _text(item.get("title")),
+                "description": _text(item.get("description")),
+                "tags": [_text(t) for t in item.get("tags") or []],
                 "metadata": meta,
                 "published_at": item.get("publishedAt", item.get("published_at")),
             }
@@ -308,6 +311,20 @@ def videos_frame(videos: Any) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["video_id", "title", "description", "tags", "metadata", "published_at"]
     )
+
+
+def _text(value: Any) -> Any:
+    """Text that UTF-8 can hold: a lone surrogate (badly decoded input) becomes "?".
+
+    pandas' string dtype (pyarrow) refuses such text outright, and a page cannot be
+    written with it; one broken title must not cost the whole report.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def _videos_from(*frames: pd.DataFrame | None) -> pd.DataFrame:
@@ -715,7 +732,8 @@ def data_notes(attrs: Mapping[str, Any]) -> list[str]:
     """
     lines = []
     events, dropped = _n(attrs.get("events")), _n(attrs.get("dropped_events"))
-    reasons = attrs.get("dropped") if isinstance(attrs.get("dropped"), Mapping) else {}
+    raw = attrs.get("dropped")
+    reasons: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     if dropped:
         why = [
             f"{_n(reasons.get(k)):,} {text}"

@@ -126,11 +126,14 @@ def chart(
 
 @dataclass
 class Cell:
-    """One table cell's text; ``kind`` is ``"num"`` (right-aligned), ``"id"`` or ``""``."""
+    """One table cell's text; ``kind`` (its CSS class) is ``"num"`` (right-aligned),
+    ``"id"``, ``"moments"`` (a list of m:ss) or ``""``."""
 
     text: str
     kind: str = ""
     header: bool = False
+    #: An id shown small under the text (a title's video id), in full as its tooltip.
+    sub: str = ""
 
     @property
     def title(self) -> str:
@@ -179,7 +182,7 @@ def cell(value: Any, column: str) -> Cell:
         return Cell(", ".join(f"{k}={v}" for k, v in value.items()))
     if isinstance(value, list | tuple | np.ndarray):
         if low in _MOMENTS:
-            return Cell(", ".join(seconds_text(v) for v in value))
+            return Cell(", ".join(seconds_text(v) for v in value), "moments")
         return Cell(", ".join(_plain(v) for v in value))
     if isinstance(value, bool | np.bool_):
         return Cell(str(bool(value)))
@@ -209,22 +212,40 @@ def _heading(name: Any) -> str:
     return "" if name is None else str(name).replace("_", " ")
 
 
-def table(frame: pd.DataFrame, *, index: bool = True, max_rows: int = 50) -> Table:
-    """``frame``'s first ``max_rows`` rows as cells (escaped when a template renders them)."""
+def table(
+    frame: pd.DataFrame,
+    *,
+    index: bool = True,
+    max_rows: int = 50,
+    sub: tuple[str, str] | None = None,
+) -> Table:
+    """``frame``'s first ``max_rows`` rows as cells (escaped when a template renders them).
+
+    ``sub=("title", "video_id")`` shows each row's ``video_id`` small under its ``title``
+    instead of in a column of its own (a narrower table).
+    """
     shown = frame.head(max_rows)
+    under = None
+    if sub is not None and sub[0] in shown.columns and sub[1] in shown.columns:
+        under = shown[sub[1]].tolist()
+        shown = shown.drop(columns=sub[1])
     cols = [str(c) for c in shown.columns]
     names = list(shown.index.names or [None]) if index else []
     head = [Cell(_heading(n), header=True) for n in names]
     head += [Cell(_heading(c), header=True) for c in cols]
     rows = []
-    for key, values in zip(shown.index, shown.itertuples(index=False), strict=True):
+    for i, (key, values) in enumerate(zip(shown.index, shown.itertuples(index=False), strict=True)):
         row = []
         if index:
             keys = key if isinstance(key, tuple) else (key,)
             for name, k in zip(names, keys, strict=False):
                 c = cell(k, str(name or ""))
                 row.append(Cell(c.text, c.kind, header=True))
-        row += [cell(v, col) for col, v in zip(cols, values, strict=True)]
+        for col, v in zip(cols, values, strict=True):
+            c = cell(v, col)
+            if under is not None and sub is not None and col == sub[0]:
+                c.sub = cell(under[i], sub[1]).text
+            row.append(c)
         rows.append(row)
     more = f"First {max_rows} of {len(frame):,} rows." if len(frame) > max_rows else ""
     return Table(head=head, rows=rows, more=more)

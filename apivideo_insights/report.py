@@ -62,6 +62,8 @@ ReportData = Frames
 
 #: Columns of engagement that only the player events can fill (``ready`` = impressions).
 _NEEDS_EVENTS = ("impressions", "play_rate")
+#: Columns of engagement the page does not show (see _without_event_columns).
+_NOT_SHOWN = ("wall_time",)
 
 
 @dataclass
@@ -89,7 +91,12 @@ class _Card:
 
 
 def _without_event_columns(table: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFrame:
-    """Impressions and play rate are left out, not shown as NaN, when no events were given."""
+    """Impressions and play rate are left out, not shown as NaN, when no events were given.
+
+    ``wall_time`` is left out of the page too: beside ``watch_time`` it only differs with the
+    playback rate, and the table must fit the page's width.
+    """
+    table = table.drop(columns=[c for c in _NOT_SHOWN if c in table.columns])
     if events is not None:
         return table
     empty = [c for c in _NEEDS_EVENTS if c in table.columns and table[c].isna().all()]
@@ -113,7 +120,7 @@ def _engagement_section(frames: Frames, dpi: int) -> _Section | None:
     eng = engagement(segs, duration=lengths, sessions=frames.sessions, events=frames.events)
     section = _Section()
     shown = _without_event_columns(eng, frames.events)
-    if len(shown.columns) < len(eng.columns):
+    if any(c not in shown.columns for c in _NEEDS_EVENTS if c in eng.columns):
         section.notes.append(_EVENTS_NOTE)
     titles = frames.videos.drop_duplicates("video_id").set_index("video_id")["title"]
     if "title" not in shown.columns and shown.index.name == "video_id":
@@ -129,7 +136,8 @@ def _engagement_section(frames: Frames, dpi: int) -> _Section | None:
             dpi=dpi,
             alt=f"{metric.replace('_', ' ')} per video",
         )
-    section.table = _html.table(shown)
+    # Each id small under its title: one column less, so the table fits the page.
+    section.table = _html.table(shown.reset_index(), index=False, sub=("title", "video_id"))
     return section
 
 
@@ -204,6 +212,17 @@ def _card(v: VideoFrames, bin_size: float | None, dpi: int, notes: list[str]) ->
     return card
 
 
+def _not_loaded(videos: pd.DataFrame) -> dict[str, Any] | None:
+    """Videos for which no sessions were given: one list, not a card each."""
+    if not len(videos):
+        return None
+    frame = videos[["title", "video_id"]].assign(video_id=videos["video_id"].astype(str))
+    return {
+        "count": len(frame),
+        "table": _html.table(frame, index=False, max_rows=100, sub=("title", "video_id")),
+    }
+
+
 def _cohort_section(
     top: VideoFrames, cohort: str, bin_size: float | None, dpi: int
 ) -> dict[str, Any]:
@@ -237,7 +256,9 @@ def _cohort_section(
         "video_id": top.video_id,
         "chart": chart,
         "table": _html.table(shown),
-        "notes": [_EVENTS_NOTE] if len(shown.columns) < len(by.columns) else [],
+        "notes": [_EVENTS_NOTE]
+        if any(c not in shown.columns for c in _NEEDS_EVENTS if c in by.columns)
+        else [],
     }
 
 
@@ -340,13 +361,16 @@ def render_html(
     assert segs is not None
     notes = list(frames.notes)
     order = frames.order()
-    shown = [frames.video(str(vid)) for vid in order["video_id"].head(max_videos)]
-    if len(order) > len(shown):
+    ids = [str(v) for v in order["video_id"]]
+    loaded = [v for v in ids if frames.is_loaded(v)]
+    shown = [frames.video(vid) for vid in loaded[:max_videos]]
+    if len(loaded) > len(shown):
         notes.append(
-            f"{len(order) - len(shown)} of {len(order)} videos have no section "
+            f"{len(loaded) - len(shown)} of {len(loaded)} videos have no section "
             f"(max_videos={max_videos} shows those with most sessions); every watched video "
             "is in the engagement table."
         )
+    unloaded = order[~order["video_id"].astype(str).isin(loaded)]
     n_sessions = 0 if frames.sessions is None else len(frames.sessions)
     hours = float((segs["end"] - segs["start"]).sum()) / 3600 if len(segs) else 0.0
     tiles = [
@@ -380,6 +404,7 @@ def render_html(
             tiles=tiles,
             engagement=engagement,
             videos=cards,
+            not_loaded=_not_loaded(unloaded),
             cohort=cohort_part,
             audience=_audience(frames.sessions),
             live=live,

@@ -253,9 +253,13 @@ class TestSources:
         frames = {"videos": small_world.videos, "sessions": mine, "events": events}
         page = avi.report(frames, tmp_path / "one.html", dpi=40).read_text("utf-8")
         others = len(small_world.videos) - 1
-        assert page.count("Not loaded: no sessions were given") == others
+        # One list of them, not a card each.
+        # Engagement, the one video, the list of the others, the cohorts of the one video.
+        assert page.count('<section class="card"><h3>') == 4
+        assert f"Not loaded ({others} videos)" in page
         assert "Nobody watched" not in page
-        assert "duration unknown" in page and "0:01" not in page
+        # An unknown duration is never shown as a length ("0:01" once stood for it).
+        assert "</span> · 0:01" not in page
         # No per-cohort NaN columns: the events were given, so impressions are counted.
         assert "impressions" in page
 
@@ -298,6 +302,34 @@ class TestSources:
         page = avi.report({"events": events}, tmp_path / "ev.html", dpi=40).read_text("utf-8")
         assert "<h3>all</h3>" in page
         assert "every segment is taken as video all" in page
+
+
+class TestText:
+    def test_a_lone_surrogate_does_not_crash_the_report(self, small_world, tmp_path):
+        """Text decoded badly upstream ("\ud800") is written as "?", not a crash (issue 11)."""
+        videos = [dict(v) for v in small_world.videos]
+        videos[0]["title"] = "broken \ud800 title"
+        sessions = small_world.sessions.copy()
+        # object dtype: a pyarrow string column cannot hold a surrogate at all.
+        sessions["referrer_url"] = pd.Series(
+            ["https://example.com/\udcff"] * len(sessions), index=sessions.index, dtype=object
+        )
+        world = dataclasses.replace(small_world, videos=videos, sessions=sessions)
+        path = avi.report(world, tmp_path / "surrogate.html", dpi=40, cohort=None)
+        page = path.read_bytes().decode("utf-8")  # valid UTF-8
+        assert "broken ? title" in page and "https://example.com/?" in page
+
+    def test_times_and_headers_read_plainly(self, hostile_page):
+        _, page = hostile_page
+        # Drop-offs, skip zones and hot spots are moments (m:ss), not bare seconds.
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+        moments = [c for c in cells if re.fullmatch(r"(\d+:\d\d(, )?)+", c)]
+        assert moments, "no m:ss lists in the tables"
+        assert not [c for c in cells if re.fullmatch(r"\d+\.0(, \d+\.0)*", c)]
+        # Counters are behind a toggle, the notes above it are sentences.
+        assert "<details><summary>Raw counters" in page
+        notes = page.split("<h2>Data notes</h2>")[1].split("<details>")[0]
+        assert "player events were left out" in notes and "redundant_close" not in notes
 
 
 class TestArguments:
