@@ -159,7 +159,13 @@ def _duration_text(v: VideoFrames) -> str:
 
 
 def _card(v: VideoFrames, bin_size: float | None, dpi: int, notes: list[str]) -> _Card:
-    from .plotting import HEATMAP_COLORS, HEATMAP_LABELS, plot_heatmap, plot_retention
+    from .plotting import (
+        HEATMAP_COLORS,
+        HEATMAP_LABELS,
+        PASSES_LABEL,
+        plot_heatmap,
+        plot_retention,
+    )
     from .retention import heatmap, retention
 
     chips = [str(t) for t in v.tags] + [f"{k}: {val}" for k, val in v.metadata.items()]
@@ -193,8 +199,8 @@ def _card(v: VideoFrames, bin_size: float | None, dpi: int, notes: list[str]) ->
             size=(6.4, 3.4),
             dpi=dpi,
             alt=f"retention of {v.title}",
-            caption="Share of the viewers who played the video that watched each moment; "
-            "dashed: views per viewer (rewatches count).",
+            caption="Solid: share of the viewers who played the video that watched each "
+            f"moment; dashed: {PASSES_LABEL}.",
         )
     )
     card.charts.append(
