@@ -102,7 +102,9 @@ _HEATMAP_ORDERS = ("first_skip", "watched", "start", None)
 #: Round steps of media-time ticks, in seconds: 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30
 #: min, then hours.
 _TIME_STEPS: tuple[float, ...] = (
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400
+    *(1, 2, 5, 10, 15, 30),
+    *(60 * m for m in (1, 2, 5, 10, 15, 30)),
+    *(3600 * h for h in (1, 2, 3, 6, 12, 24)),
 )
 
 
@@ -294,7 +296,7 @@ def cohort_sizes(curve: pd.DataFrame) -> pd.Series:
         ret = part["retention"].astype(float)
         ok = ret > 0
         if "viewers" in part.columns and ok.any():
-            sizes[c] = int(round(float((part["viewers"][ok] / ret[ok]).max())))
+            sizes[c] = round(float((part["viewers"][ok] / ret[ok]).max()))
         else:
             sizes[c] = 0
     return pd.Series(sizes, dtype="int64")
@@ -550,7 +552,7 @@ def _mark_chapters(ax: Axes, chapters: Any) -> None:
     top.tick_params(axis="x", labelsize=7, labelcolor="0.3", length=3, color="0.6")
     for text in top.get_xticklabels():
         text.set_rotation(30)
-        text.set_ha("left")
+        text.set_horizontalalignment("left")
         text.set_rotation_mode("anchor")
 
 
@@ -960,7 +962,9 @@ def plot_steps(
         frame = data.select_dtypes("number")
         colors = list(palette) if palette is not None else list(COHORT_COLORS)
     else:
-        err = f"data must be a pandas Series or DataFrame indexed by time, not {type(data).__name__}"
+        err = (
+            f"data must be a pandas Series or DataFrame indexed by time, not {type(data).__name__}"
+        )
         raise TypeError(err)
     if isinstance(frame.index, pd.MultiIndex):
         err = "data must have one index level (period starts): unstack other levels into columns"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
-from matplotlib import font_manager
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.image import AxesImage
@@ -410,7 +411,7 @@ class TestSteps:
     def test_last_period_is_as_wide_as_the_others(self):
         t = pd.date_range("2026-11-01", periods=30, freq="D", tz="UTC")
         daily = pd.DataFrame({"A": np.arange(30), "B": np.arange(30)[::-1]}, index=t)
-        fig, ax = plt.subplots()
+        _fig, ax = plt.subplots()
         assert avi.plot_steps(daily, ax=ax, ylabel="daily peak") is ax
         for line in ax.get_lines():
             x = line.get_xdata()
@@ -454,10 +455,8 @@ def test_spread_labels_never_overlap_in_a_row(seed):
     widths = rng.uniform(0.05, 0.2, 6)
     placed = spread_labels(xs, widths, rows=2)
     for row in (0, 1):
-        spans = sorted(
-            (c - w / 2, c + w / 2) for (c, r), w in zip(placed, widths) if r == row
-        )
-        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:]))
+        spans = sorted((c - w / 2, c + w / 2) for (c, r), w in zip(placed, widths) if r == row)
+        assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
 
 
 def test_format_seconds():
