@@ -162,20 +162,6 @@ def dask_aware(func: F) -> F:
 # --- helpers shared by the implementations ---------------------------------------------------
 
 
-def _pandas_functions() -> dict[str, Callable[..., Any]]:
-    # Looked up at call time, through the modules (never through the public wrappers).
-    from .engagement import engagement
-    from .retention import heatmap, retention
-    from .segments import segments
-
-    return {
-        "segments": segments,
-        "retention": retention,
-        "heatmap": heatmap,
-        "engagement": engagement,
-    }
-
-
 def _require_frame(data: Any, name: str) -> None:
     import dask.dataframe as dd
 
@@ -431,7 +417,8 @@ def _global_durations(events: Any, duration: Any) -> Any:
 
 def _segments_dask(events: Any, **kwargs: Any) -> Any:
     _require_frame(events, "segments")
-    func = _pandas_functions()["segments"]
+    from .segments import segments as func
+
     local = {k: _computed(v) for k, v in kwargs.items()}
     local["duration"] = _global_durations(events, local.get("duration"))
     meta = _segments_meta(events._meta, func, local)
@@ -616,7 +603,8 @@ def _impression_rows(part: pd.DataFrame) -> pd.DataFrame:
 
 def _engagement_dask(segments: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
     _require_frame(segments, "engagement")
-    func = _pandas_functions()["engagement"]
+    from .engagement import engagement as func
+
     events: Any = kwargs.get("events")
     if is_dask_collection(events):
         _require_frame(events, "engagement(events=...)")

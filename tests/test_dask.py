@@ -257,6 +257,19 @@ def test_heatmap_of_selected_sessions_keeps_their_order(dask_segments, pandas_se
     want = avi.heatmap(want_in, duration=float(durations[vid]), sessions=chosen)
     pd.testing.assert_frame_equal(got, want)
     assert got.loc["not-a-session"].sum() == 0
+    by_ids = avi.heatmap(
+        dask_segments[dask_segments["video_id"] == vid],
+        duration=float(durations[vid]),
+        session_ids=chosen,
+    )
+    pd.testing.assert_frame_equal(by_ids, want)
+
+
+def test_bad_lengths_fail_before_any_partition_is_computed(dask_segments):
+    with pytest.raises(ValueError, match="max_bins"):
+        avi.retention(dask_segments, duration=1e9)
+    with pytest.raises(ValueError, match="duration is required"):
+        avi.retention(dask_segments, duration=None)
 
 
 def test_engagement_equals_pandas(
