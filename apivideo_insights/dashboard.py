@@ -130,14 +130,14 @@ def period_hint(today: dt.date | None = None) -> tuple[str, str]:
     >>> placeholder
     '2026-11-02/2026-12-01'
     >>> hint
-    'empty = the last 30 days (2026-11-02/2026-12-01); or e.g. 2026-12, 2026-W49, a day or a range'
+    'empty = the last 30 days (2026-11-02/2026-12-01); or e.g. 2026-12, 2026-W49'
     """
     today = today or dt.datetime.now(dt.UTC).date()
     first = today - dt.timedelta(days=29)  # the client's default: today and the 29 before
     default = f"{first.isoformat()}/{today.isoformat()}"
     week = f"{today.isocalendar().year}-W{today.isocalendar().week:02d}"
     month = f"{today:%Y-%m}"
-    hint = f"empty = the last 30 days ({default}); or e.g. {month}, {week}, a day or a range"
+    hint = f"empty = the last 30 days ({default}); or e.g. {month}, {week}"
     return default, hint
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib import ticker
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ._bins import distinct_peaks
@@ -310,8 +311,10 @@ def group_cohorts(
     A cohort is kept when it has at least ``min_sessions`` sessions and is among the
     ``max_cohorts - 1`` largest (all ``max_cohorts`` when nothing else would be merged);
     the others become one cohort labelled ``"other (k cohorts, n sessions)"`` whose
-    retention is recomputed from their summed viewers and views. Returns the curve and the
-    legend label of each cohort ("mobile (n=120)").
+    retention is recomputed from their summed viewers and views, or, when they hold fewer
+    than ``min_sessions`` sessions even together, are left out and described in
+    ``attrs["cohorts_not_drawn"]`` ("not drawn: 1 cohort with 1 session"). Returns the
+    curve and the legend label of each cohort ("mobile (n=120)").
 
     >>> import pandas as pd
     >>> idx = pd.MultiIndex.from_product([["a", "b", "c"], [0.0, 5.0]], names=["k", "position"])
@@ -332,15 +335,23 @@ def group_cohorts(
     else:
         keep = big[: max(max_cohorts - 1, 1)]
     rest = [c for c in sizes.index if c not in keep]
-    if len(rest) == 1 and len(keep) < max_cohorts:  # merging one cohort would only rename it
-        keep, rest = [*keep, rest[0]], []
     keep_in_order = [c for c in sizes.index if c in keep]
     labels = {c: f"{_plain(c)} (n={sizes[c]:,})" for c in keep_in_order}
     level = curve.index.names[0]
     parts = [curve[curve.index.get_level_values(0).isin(keep_in_order)]]
+    n_rest = int(sizes[rest].sum()) if rest else 0
+    if rest and n_rest < min_sessions:
+        # Too few sessions even together: a curve of them would run at 100 % then drop to
+        # 0 % and look like a finding. Say they exist, do not draw them.
+        cohorts = "1 cohort" if len(rest) == 1 else f"{len(rest)} cohorts"
+        sessions = "1 session" if n_rest == 1 else f"{n_rest:,} sessions"
+        rest_note = f"not drawn: {cohorts} with {sessions}"
+        rest = []
+    else:
+        rest_note = ""
     if rest:
-        n_rest = int(sizes[rest].sum())
-        name = f"other ({len(rest)} cohorts, {n_rest:,} sessions)"
+        cohorts = "1 cohort" if len(rest) == 1 else f"{len(rest)} cohorts"
+        name = f"other ({cohorts}, {n_rest:,} sessions)"
         merged = curve[curve.index.get_level_values(0).isin(rest)]
         pos_level = curve.index.names[1] or 1
         summed = merged.groupby(level=pos_level, sort=True)[["viewers", "views"]].sum()
@@ -357,6 +368,7 @@ def group_cohorts(
         labels[name] = name
     out = pd.concat(parts)
     out.index.names = [level, *curve.index.names[1:]]
+    out.attrs = {**curve.attrs, "cohorts_not_drawn": rest_note}
     return out, labels
 
 
@@ -410,7 +422,8 @@ def plot_retention(
         "other (k cohorts, n sessions)" line (see :func:`group_cohorts`).
     min_cohort_sessions : int, default 5
         Cohorts with fewer sessions are merged into "other" (a one-session cohort would run
-        at 100 % then drop to 0 %).
+        at 100 % then drop to 0 %); when "other" itself is that small, it is not drawn and
+        the legend says so.
     {params[kwargs]}
 
     Returns
@@ -440,7 +453,8 @@ def plot_retention(
     spans: list[tuple[float, float]] = []
     if isinstance(curve.index, pd.MultiIndex):
         level = curve.index.names[0]
-        if {"viewers", "views"} <= set(curve.columns):
+        labels_grouped = {"viewers", "views"} <= set(curve.columns)
+        if labels_grouped:
             curve, labels = group_cohorts(
                 curve, max_cohorts=max_cohorts, min_sessions=min_cohort_sessions
             )
@@ -459,8 +473,15 @@ def plot_retention(
             tops.append(top)
             spans.append(span)
         title = None if level is None else _plain(level)
-        if len(labels) > 4:  # a long legend goes beside the Axes, off the curves
+        handles, texts = ax.get_legend_handles_labels()
+        note = curve.attrs.get("cohorts_not_drawn") if labels_grouped else ""
+        if note:  # an entry without a line: the cohorts exist but are too small to draw
+            handles.append(Line2D([], [], color="none"))
+            texts.append(note)
+        if len(texts) > 4:  # a long legend goes beside the Axes, off the curves
             ax.legend(
+                handles,
+                texts,
                 title=title,
                 fontsize="small",
                 loc="upper left",
@@ -469,7 +490,7 @@ def plot_retention(
                 borderaxespad=0.0,
             )
         else:
-            ax.legend(title=title, fontsize="small")
+            ax.legend(handles, texts, title=title, fontsize="small")
     else:
         top, span = _draw_curve(
             ax, curve, rewatch=rewatch, label=label, color=color, cohort=False, **kwargs

@@ -248,7 +248,19 @@ class TestRetention:
         )
         ax = avi.plot_retention(curve, rewatch=False)
         labels = [str(t.get_text()) for t in ax.get_legend().get_texts()]
-        assert labels == ["desktop (n=40)", "mobile (n=40)", "other (2 cohorts, 2 sessions)"]
+        assert labels == ["desktop (n=40)", "mobile (n=40)", "not drawn: 2 cohorts with 2 sessions"]
+        drawn = [li for li in ax.get_lines() if not str(li.get_label()).startswith("_")]
+        assert len(drawn) == 2  # the two sessions of tv and console draw no curve
+
+    def test_small_cohorts_together_make_an_other_curve(self, cohort_curve):
+        tiny = cohort_curve.xs("tv", level=0).head(3).assign(viewers=3, views=3, retention=1.0)
+        curve = pd.concat(
+            {"desktop": cohort_curve.xs("desktop", level=0), "tv": tiny, "console": tiny},
+            names=["device_type", "position"],
+        )
+        ax = avi.plot_retention(curve, rewatch=False)
+        labels = [str(t.get_text()) for t in ax.get_legend().get_texts()]
+        assert labels == ["desktop (n=40)", "other (2 cohorts, 6 sessions)"]
 
     def test_cjk_titles_render_with_a_cjk_font(self, recwarn):
         if not {f.name for f in font_manager.fontManager.ttflist}.intersection(FONT_FALLBACK):
