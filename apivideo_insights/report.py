@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import _html
 from ._docstrings import fill
-from ._durations import by_video, from_status
+from ._durations import by_video
 from ._frames import (
     Frames,
     VideoFrames,
@@ -45,7 +45,6 @@ from ._frames import (
     load_frames,
     prepare,
     select,
-    videos_frame,  # noqa: F401  (dashboard.py imports it from here until it moves)
 )
 from ._html import Chart, Table, seconds_text
 
@@ -523,17 +522,3 @@ def report(
     # it is written as "?" rather than losing the whole report.
     out.write_text(page, encoding="utf-8", errors="replace")
     return out
-
-
-# ---------------------------------------------------------------------------------------
-# Until dashboard.py imports from _frames, _html and _durations (its next version): the
-# private names it borrowed from this module. Remove with its move.
-# ---------------------------------------------------------------------------------------
-
-
-def _durations(durations: Any, videos: pd.DataFrame) -> pd.Series:
-    return Frames(videos=videos, durations=durations).durations
-
-
-_duration_of = from_status
-_table = _html.table_html
