@@ -848,6 +848,9 @@ def plot_concurrency(
         ax.set_xlabel("time (UTC)")
     ax.set_ylabel("concurrent viewers")
     ax.set_ylim(bottom=0)
+    if annotate_peak and not isinstance(curve.index, pd.MultiIndex) and len(curve):
+        # Room above the peak for its label, which would otherwise sit on the frame.
+        ax.set_ylim(top=max(float(curve["viewers"].max()) * 1.15, ax.get_ylim()[1]))
     ax.grid(True, axis="y", alpha=0.3)
     return ax
 
