@@ -14,13 +14,13 @@ The local api.video-compatible server and its simulated world live in
 from __future__ import annotations
 
 from . import sandbox, schema
-from ._dask import dask_aware
+from ._dask import collect, dask_aware
 from ._version import __version__
 from .chapters import chapter_engagement, read_chapters
 from .client import Client, connect
 from .concurrency import concurrency
 from .dashboard import dashboard
-from .engagement import engagement as _engagement
+from .engagement import engagement
 from .exceptions import (
     APIError,
     AuthError,
@@ -33,17 +33,20 @@ from .exceptions import (
     SchemaError,
 )
 from .io import read_events
-from .plotting import plot_concurrency, plot_engagement, plot_heatmap, plot_retention
+from .plotting import (
+    plot_concurrency,
+    plot_engagement,
+    plot_heatmap,
+    plot_retention,
+    plot_steps,
+)
 from .report import report
-from .retention import heatmap as _heatmap
-from .retention import retention as _retention
+from .retention import heatmap, retention
 from .segments import segments as _segments
 
-# The same names accept a dask DataFrame of events partitioned by session (see _dask.py).
+# These names also accept a dask DataFrame partitioned by session (see _dask.py); the
+# metrics are dask-aware where they are defined, segments is wrapped here.
 segments = dask_aware(_segments)
-retention = dask_aware(_retention)
-heatmap = dask_aware(_heatmap)
-engagement = dask_aware(_engagement)
 
 __all__ = [
     "APIError",
@@ -58,6 +61,7 @@ __all__ = [
     "SchemaError",
     "__version__",
     "chapter_engagement",
+    "collect",
     "concurrency",
     "connect",
     "dashboard",
@@ -67,6 +71,7 @@ __all__ = [
     "plot_engagement",
     "plot_heatmap",
     "plot_retention",
+    "plot_steps",
     "read_chapters",
     "read_events",
     "report",

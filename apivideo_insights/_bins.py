@@ -20,237 +20,105 @@ Binning rule (the one rule used by :func:`~apivideo_insights.retention`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .exceptions import warn
+from ._durations import WHERE
 
 __all__ = [
+    "MAX_BINS",
     "Binned",
-    "Cohorts",
     "bin_segments",
     "check_bin_args",
-    "check_columns",
-    "check_segments",
-    "cohort_values",
-    "cohorts",
+    "check_frame",
     "distinct_peaks",
-    "durations_for",
     "pass_counts",
     "run_counts",
-    "scalar_duration",
     "session_codes",
     "union_lengths",
 ]
 
 _EPS = 1e-9
+Ints: TypeAlias = npt.NDArray[np.int64]
+Floats: TypeAlias = npt.NDArray[np.float64]
+
+#: The most bins one curve may have unless told otherwise (a 1 s bin for 11 days of media):
+#: 8 bytes of every per-bin array each, so a wrong length or width fails clearly instead of
+#: allocating until MemoryError.
+MAX_BINS = 1_000_000
+
+#: What each frame the metrics read must hold, and where it comes from.
+_FRAMES: dict[str, tuple[tuple[str, ...], str]] = {
+    "segments": (
+        ("session_id", "start", "end"),
+        "Pass the frame returned by avi.segments(events).",
+    ),
+    "sessions": (
+        ("session_id",),
+        "Pass the frame returned by api.video_sessions(...) or api.live_stream_sessions(...).",
+    ),
+    "events": (
+        ("session_id", "type"),
+        "Pass the frame returned by api.events(...) or avi.read_events(...).",
+    ),
+}
 
 
-def check_columns(frame: Any, required: Iterable[str], *, what: str, hint: str) -> None:
-    """Raise a ValueError naming missing columns of ``frame`` and what to do."""
+def check_frame(
+    frame: object, what: str, columns: Iterable[str] | None = None, *, hint: str | None = None
+) -> pd.DataFrame:
+    """``frame`` itself once it is a DataFrame holding ``columns``; else a TypeError or
+    ValueError naming what is missing and what to pass.
+
+    For the frames the metrics read (``what`` = ``"segments"``, ``"sessions"`` or
+    ``"events"``) the columns and the hint default to what those frames always hold and
+    where they come from.
+
+    Examples
+    --------
+    >>> check_frame(pd.DataFrame({"session_id": ["a"]}), "segments")
+    Traceback (most recent call last):
+    ...
+    ValueError: segments is missing column(s) ['start', 'end']; it has ['session_id']. ...
+    """
+    base, default_hint = _FRAMES.get(what, ((), ""))
+    hint = default_hint if hint is None else hint
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, not {type(frame).__name__}; {hint}")
+    required = list(base if columns is None else columns)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ValueError(
             f"{what} is missing column(s) {missing}; it has {list(frame.columns)}. {hint}"
         )
+    return frame
 
 
-SEGMENTS_HINT = "Pass the frame returned by avi.segments(events)."
-
-
-def check_segments(segments: Any, extra: Sequence[str] = ()) -> None:
-    check_columns(
-        segments,
-        ["session_id", "start", "end", *extra],
-        what="segments",
-        hint=SEGMENTS_HINT,
-    )
-
-
-def check_bin_args(bin_size: Any, bins: Any) -> None:
+def check_bin_args(bin_size: object, bins: object) -> None:
     """Validate ``bin_size`` / ``bins`` (``bins`` wins when given)."""
     if bins is not None:
-        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
             raise ValueError(
                 f"bins must be a positive whole number of bins (e.g. bins=100), not {bins!r}; "
                 "or leave bins=None and give bin_size in seconds."
             )
         return
-    try:
-        ok = float(bin_size) > 0 and np.isfinite(float(bin_size))
-    except (TypeError, ValueError):
-        ok = False
+    ok = (
+        isinstance(bin_size, int | float | np.number)
+        and not isinstance(bin_size, bool)
+        and bool(np.isfinite(bin_size))
+        and float(bin_size) > 0
+    )
     if not ok:
         raise ValueError(
             f"bin_size must be a positive number of media seconds (e.g. 1.0 or 5.0), "
             f"not {bin_size!r}."
         )
-
-
-def _check_positive(values: np.ndarray, labels: Sequence[Any] | None = None) -> None:
-    bad = ~np.isfinite(values) | (values <= 0)
-    if bad.any():
-        where = (
-            "" if labels is None else f" for {[labels[int(i)] for i in np.flatnonzero(bad)][:5]}"
-        )
-        raise ValueError(
-            f"duration must be a positive number of media seconds{where}, got "
-            f"{values[bad][:5].tolist()}; pass the video's length (api.video_status(...) or "
-            "the videos frame), not a negative, zero or missing value."
-        )
-
-
-def durations_for(segments: pd.DataFrame, duration: Any) -> np.ndarray:
-    """Per-segment duration from a number, or from a per-video Series/dict keyed by video_id."""
-    n = len(segments)
-    if duration is None:
-        raise ValueError(
-            "duration is required: pass the video length in seconds, or a Series of lengths "
-            "indexed by video_id."
-        )
-    if isinstance(duration, Mapping):
-        duration = pd.Series(duration, dtype="float64")
-    if isinstance(duration, pd.DataFrame):
-        raise TypeError(
-            "duration must be a number or a Series indexed by video_id, not a DataFrame; "
-            "e.g. videos.set_index('video_id')['duration']."
-        )
-    if isinstance(duration, pd.Series):
-        lengths = pd.to_numeric(duration, errors="coerce").astype("float64")
-        if "video_id" not in segments.columns:
-            if len(lengths) == 1:
-                value = np.array([lengths.iloc[0]], dtype="float64")
-                _check_positive(value)
-                return np.full(n, value[0])
-            raise ValueError(
-                "duration is a Series of several videos but segments have no video_id column; "
-                "add video_id to segments or pass one number."
-            )
-        lengths.index = lengths.index.astype(str)
-        # Factorize (hashing, or the categorical codes) rather than sorting a million strings.
-        inv, found = pd.factorize(segments["video_id"], sort=False)
-        if (inv < 0).any():
-            raise ValueError(
-                "segments have rows with no video_id while duration is per video; drop them "
-                "or pass one number."
-            )
-        uniq = [str(v) for v in found]
-        missing = [v for v in uniq if v not in lengths.index]
-        if missing:
-            raise ValueError(
-                f"duration has no entry for video(s) {missing[:5]}; give a length for every "
-                "video in segments, or filter segments to the videos you have lengths for."
-            )
-        per_video = lengths.reindex(uniq).to_numpy(dtype="float64")
-        _check_positive(per_video, list(uniq))
-        return per_video[inv] if n else np.empty(0, dtype="float64")
-    try:
-        number = float(duration)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"duration must be a number of seconds or a Series indexed by video_id, "
-            f"not {type(duration).__name__}."
-        ) from None
-    _check_positive(np.array([number]))
-    if n and "video_id" in segments.columns:
-        videos = segments["video_id"]
-        videos = videos[videos.notna()]
-        # Cheaper than counting distinct ids: is any row's video not the first row's?
-        if len(videos) and bool((videos != videos.iloc[0]).any()):
-            warn(
-                f"duration={number:g} is one length for segments of several videos: every "
-                "video is taken to last that long. Pass a Series of lengths indexed by "
-                "video_id (e.g. videos.set_index('video_id')['duration']), or filter "
-                "segments to one video."
-            )
-    return np.full(n, number)
-
-
-@dataclass
-class Cohorts:
-    """Group codes per segment (``-1`` = no group: dropped and counted) and their labels."""
-
-    codes: np.ndarray
-    labels: pd.Index
-    missing: int
-
-
-def _session_lookup(
-    segments: pd.DataFrame, sessions: pd.DataFrame | None, name: str
-) -> pd.Series | None:
-    """Values of a sessions column (or ``metadata.<key>``) aligned to segments' rows."""
-    if sessions is None:
-        return None
-    if "session_id" not in sessions.columns:
-        raise ValueError(
-            "sessions has no session_id column; pass the frame returned by "
-            "api.video_sessions(...) or api.live_stream_sessions(...)."
-        )
-    table = sessions.drop_duplicates("session_id")
-    if name in table.columns:
-        column = table[name]
-    else:
-        key = None
-        for prefix in ("metadata.", "metadata_"):
-            if name.startswith(prefix) and "metadata" in table.columns:
-                key = name[len(prefix) :]
-        if key is None:
-            return None
-        column = table["metadata"].map(lambda m: _metadata_value(m, key) if m is not None else None)
-    lookup = pd.Series(column.to_numpy(), index=table["session_id"].astype(str).to_numpy())
-    sid = segments["session_id"].astype(object).astype(str)
-    return pd.Series(lookup.reindex(sid.to_numpy()).to_numpy(), index=segments.index, name=name)
-
-
-def _metadata_value(m: Any, key: str) -> Any:
-    # Legacy sessions carry metadata as a list of {"key": ..., "value": ...} or as a dict.
-    if isinstance(m, Mapping):
-        return m.get(key)
-    if isinstance(m, list):
-        for item in m:
-            if isinstance(item, Mapping) and item.get("key") == key:
-                return item.get("value")
-    return None
-
-
-def cohort_values(
-    segments: pd.DataFrame, by: str, sessions: pd.DataFrame | None, *, what: str = "segments"
-) -> pd.Series:
-    """The ``by`` value of each segment row: a segments column, a sessions column, or a
-    metadata key (``"metadata.plan"``) looked up in ``sessions`` by session_id."""
-    if not isinstance(by, str):
-        raise TypeError(f"by must be a column name (str), not {type(by).__name__}.")
-    if by in segments.columns:
-        return segments[by]
-    found = _session_lookup(segments, sessions, by)
-    if found is not None:
-        return found
-    where = list(segments.columns)
-    if sessions is not None:
-        where += [c for c in sessions.columns if c not in where]
-    raise ValueError(
-        f"unknown by={by!r}: it is not a column of {what}"
-        + ("" if sessions is None else " or sessions")
-        + f" (columns: {where}). Use one of those, 'metadata.<key>' with sessions=, or pass "
-        "sessions=api.video_sessions(...) to split by a session column."
-    )
-
-
-def cohorts(segments: pd.DataFrame, by: str | None, sessions: pd.DataFrame | None) -> Cohorts:
-    """Factorize the cohort of each segment (sorted labels; missing values get code -1)."""
-    n = len(segments)
-    if by is None:
-        return Cohorts(np.zeros(n, dtype=np.int64), pd.Index([None]), 0)
-    values = cohort_values(segments, by, sessions)
-    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
-    labels = pd.Index(uniques, name=by)
-    return Cohorts(codes.astype(np.int64), labels, int((codes < 0).sum()))
 
 
 @dataclass
@@ -263,14 +131,14 @@ class Binned:
     seconds, ``length[g]`` its (longest) duration.
     """
 
-    first: np.ndarray
-    last: np.ndarray
-    row: np.ndarray
-    group: np.ndarray
-    offsets: np.ndarray
-    nbins: np.ndarray
-    width: np.ndarray
-    length: np.ndarray
+    first: Ints
+    last: Ints
+    row: Ints
+    group: Ints
+    offsets: Ints
+    nbins: Ints
+    width: Floats
+    length: Floats
     outside: int
     invalid: int = 0
 
@@ -279,42 +147,92 @@ class Binned:
         return int(self.offsets[-1] + self.nbins[-1]) if len(self.nbins) else 0
 
 
+def check_bin_count(
+    longest: float,
+    *,
+    bin_size: float,
+    bins: int | None,
+    max_bins: int,
+    what: str,
+    limit: str = "max_bins",
+) -> None:
+    """Refuse, before anything is allocated, a curve of more than ``max_bins`` bins.
+
+    Counted in floating point, so a huge length (or a tiny width) cannot overflow the
+    integer bin indices on the way. ``limit`` names the caller's argument that sets it.
+
+    Examples
+    --------
+    >>> check_bin_count(1e9, bin_size=1.0, bins=None, max_bins=1_000_000, what="retention")
+    Traceback (most recent call last):
+    ...
+    ValueError: retention would have 1,000,000,000 bins (a duration of 1e+09 s in bins of 1 s), ...
+    """
+    count = float(bins) if bins is not None else float(np.ceil(longest / bin_size - _EPS))
+    if count <= max_bins:
+        return
+    if bins is not None:
+        how = f"bins={bins:,} for each video"
+        fix = f"fewer bins (bins={min(100, max_bins)})"
+    else:
+        how = f"a duration of {longest:g} s in bins of {bin_size:g} s"
+        fix = f"a larger bin_size (bin_size={_round_up(longest / max_bins):g} or more) or bins=100"
+    raise ValueError(
+        f"{what} would have {count:,.0f} bins ({how}), over {limit}={max_bins:,}. Pass {fix}; "
+        f"if the duration is wrong, {WHERE}. Raise {limit} only if that many bins are "
+        "really wanted."
+    )
+
+
+def _round_up(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is at least ``value``."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next((m * power for m in (1, 2, 5, 10) if m * power >= value), 10 * power))
+
+
 def bin_segments(
-    start: np.ndarray,
-    end: np.ndarray,
-    dur: np.ndarray,
-    group: np.ndarray,
+    start: Floats,
+    end: Floats,
+    dur: Floats,
+    group: Ints,
     ngroups: int,
     *,
     bin_size: float = 1.0,
     bins: int | None = None,
     min_length: float = 0.0,
+    max_bins: int = MAX_BINS,
+    what: str = "the curve",
+    limit: str = "max_bins",
 ) -> Binned:
     """First and last bin of every segment, per group (see the module's binning rule).
 
     With ``bins=N`` every video gets N bins of its own duration (relative position); with
     ``bin_size`` bins are ``bin_size`` seconds and a group pooling videos of different
-    lengths gets as many bins as its longest video needs.
+    lengths gets as many bins as its longest video needs. A group of more than ``max_bins``
+    bins is a ValueError (:func:`check_bin_count`).
     """
     start = np.asarray(start, dtype="float64")
     end = np.asarray(end, dtype="float64")
+    valid = group >= 0
+    longest = max(float(dur[valid].max()) if valid.any() else 0.0, min_length)
+    check_bin_count(
+        longest, bin_size=bin_size, bins=bins, max_bins=max_bins, what=what, limit=limit
+    )
     if bins is not None:
         w = dur / bins
         nseg = np.full(len(start), int(bins), dtype=np.int64)
     else:
         w = np.full(len(start), float(bin_size))
-        nseg = np.ceil(dur / bin_size - _EPS).astype(np.int64)
-        nseg = np.maximum(nseg, 1)
+        nseg = np.maximum(np.ceil(dur / bin_size - _EPS).astype(np.int64), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        k0 = np.floor(start / w + _EPS)
-        k1 = np.ceil(end / w - _EPS) - 1
-    k0 = np.maximum(k0, 0)
-    k1 = np.minimum(k1, nseg - 1)
-    ok = (group >= 0) & (k0 <= k1) & np.isfinite(k0) & np.isfinite(k1) & (start < dur)
+        k0 = np.maximum(np.floor(start / w + _EPS), 0)
+        k1 = np.minimum(np.ceil(end / w - _EPS) - 1, nseg - 1)
+    ok = valid & (k0 <= k1) & np.isfinite(k0) & np.isfinite(k1) & (start < dur)
     # Per-group layout: number of bins and width, from the longest video in the group.
     nbins = np.zeros(ngroups, dtype=np.int64)
     length = np.zeros(ngroups, dtype="float64")
-    valid = group >= 0
     if valid.any():
         np.maximum.at(nbins, group[valid], nseg[valid])
         np.maximum.at(length, group[valid], dur[valid])
@@ -335,7 +253,6 @@ def bin_segments(
     off = offsets[g]
     # Not start < end (or NaN): broken rows, counted apart from those merely out of range.
     broken = valid & ~(start < end)
-    outside = int((valid & ~ok & ~broken).sum())
     return Binned(
         first=k0[rows].astype(np.int64) + off,
         last=k1[rows].astype(np.int64) + off,
@@ -345,12 +262,12 @@ def bin_segments(
         nbins=nbins,
         width=width,
         length=length,
-        outside=outside,
+        outside=int((valid & ~ok & ~broken).sum()),
         invalid=int(broken.sum()),
     )
 
 
-def pass_counts(first: np.ndarray, last: np.ndarray, total: int) -> np.ndarray:
+def pass_counts(first: Ints, last: Ints, total: int) -> Ints:
     """Number of runs ``[first, last]`` covering each flat bin (difference array)."""
     if total == 0:
         return np.zeros(0, dtype=np.int64)
@@ -358,9 +275,7 @@ def pass_counts(first: np.ndarray, last: np.ndarray, total: int) -> np.ndarray:
     return np.cumsum(diff[:total])
 
 
-def run_counts(
-    first: np.ndarray, last: np.ndarray, key: np.ndarray, total: int
-) -> tuple[np.ndarray, np.ndarray]:
+def run_counts(first: Ints, last: Ints, key: Ints, total: int) -> tuple[Ints, Ints]:
     """Number of distinct ``key`` values (e.g. sessions) covering each flat bin, and the
     distinct keys seen (sorted).
 
@@ -398,7 +313,7 @@ def run_counts(
     return pass_counts(run_first, run_last, total), distinct
 
 
-def union_lengths(start: np.ndarray, end: np.ndarray, key: np.ndarray, nkeys: int) -> np.ndarray:
+def union_lengths(start: Floats, end: Floats, key: Ints, nkeys: int) -> Floats:
     """Length of the union of intervals ``[start, end)`` per key (media seconds)."""
     out = np.zeros(nkeys, dtype="float64")
     if len(start) == 0:
@@ -415,7 +330,7 @@ def union_lengths(start: np.ndarray, end: np.ndarray, key: np.ndarray, nkeys: in
     return np.bincount(k, weights=gain, minlength=nkeys).astype("float64")
 
 
-def session_codes(segments: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+def session_codes(segments: pd.DataFrame) -> tuple[Ints, pd.Index]:
     """Integer code of each segment's session and the session ids (as strings) they index."""
     sid = segments["session_id"]
     if isinstance(sid.dtype, pd.CategoricalDtype):
@@ -433,27 +348,13 @@ def session_codes(segments: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     return codes, labels
 
 
-def scalar_duration(duration: Any) -> float:
-    """The duration as a number when one number (or a one-video Series) was given, else 0.0."""
-    if isinstance(duration, Mapping):
-        duration = pd.Series(duration, dtype="float64")
-    if isinstance(duration, pd.Series) and len(duration) == 1:
-        duration = duration.iloc[0]
-    if isinstance(duration, (pd.Series, pd.DataFrame)) or duration is None:
-        return 0.0
-    try:
-        return float(duration)
-    except (TypeError, ValueError):
-        return 0.0
-
-
 #: Points closer than this share of the video (or one bin) are one moment: a drop-off
 #: spread over three neighbouring seconds is one drop-off, not the top three.
 _DISTINCT = 0.05
 
 
 def distinct_peaks(
-    values: np.ndarray, positions: np.ndarray, mask: np.ndarray, top: int
+    values: Floats, positions: Floats, mask: npt.NDArray[np.bool_], top: int
 ) -> list[float]:
     """The ``top`` largest ``values``' positions, largest first, each a distinct moment.
 

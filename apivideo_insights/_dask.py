@@ -1,11 +1,12 @@
 """Dask dispatch: the same public functions accept a dask DataFrame partitioned by session.
 
-:func:`dask_aware` wraps :func:`~apivideo_insights.segments`,
-:func:`~apivideo_insights.retention`, :func:`~apivideo_insights.heatmap` and
-:func:`~apivideo_insights.engagement`. Given pandas, the wrapper calls the pandas function
-unchanged; given a dask DataFrame, it runs the implementation of the same name below, which
-reuses the pandas function partition by partition. Dask stays an optional dependency: it is
-imported only once a dask collection has been passed in.
+:func:`dask_aware` decorates :func:`~apivideo_insights.retention`,
+:func:`~apivideo_insights.heatmap` and :func:`~apivideo_insights.engagement` where they are
+defined (so ``avi.retention`` is ``apivideo_insights.retention.retention``) and wraps
+:func:`~apivideo_insights.segments` in the package namespace. Given pandas, the function
+runs unchanged; given a dask DataFrame, the implementation of the same name below runs,
+which reuses the pandas code partition by partition, never a copy of its arithmetic. Dask
+stays an optional dependency: it is imported only once a dask collection has been passed in.
 
 The contract for dask input is that **no session spans two partitions** (reconstruction is
 per session, and retention counts each session once). Sessions are split cleanly when:
@@ -23,7 +24,7 @@ What each function returns on dask input:
     A lazy dask DataFrame of segments, one output partition per input partition, with the
     columns of the pandas result (``session_id`` categorical with per-partition
     categories; text may come back as ``string[pyarrow]`` under dask's
-    ``dataframe.convert-string``). ``.compute()`` gives the rows; :func:`collect` gives the
+    ``dataframe.convert-string``). ``.compute()`` gives the rows; ``avi.collect`` gives the
     rows *and* what was dropped, summed across partitions, in ``.attrs`` (a plain
     ``.compute()`` cannot merge per-partition ``attrs``), with the contract's dtypes, and
     checks that no session spans two partitions. ``duration`` and ``sessions`` are pandas
@@ -33,11 +34,13 @@ What each function returns on dask input:
     inferred within each partition, which can differ from pandas: give every video's
     length, or none.
 ``retention(segments, duration=...)``
-    A pandas frame equal to ``retention(collect(segments), ...)`` (every option: ``by``,
-    ``bins``, ``sessions``): each partition contributes its per-bin ``viewers`` and
-    ``views`` and its number of sessions per cohort, which are added up before the same
-    final arithmetic. Only those counts travel to the client (one row per bin and cohort
-    per partition), never the segments.
+    A pandas frame equal to ``retention(avi.collect(segments), ...)`` (every option:
+    ``by``, ``bins``, ``sessions``), made of retention's own three steps: each partition's
+    counts (:func:`~apivideo_insights.retention.retention_counts`: per-bin ``viewers``
+    and ``views`` and sessions per cohort), added up pairwise on the workers
+    (:func:`~apivideo_insights.retention.add_counts`), then the frame
+    (:func:`~apivideo_insights.retention.retention_frame`). Only those counts travel to
+    the client, never the segments.
 ``heatmap(segments, duration=...)``
     A pandas frame: the per-partition heatmaps concatenated, rows sorted by session (or in
     the order of ``sessions=``). It is dense, one int32 cell per session and bin (100,000
@@ -45,7 +48,7 @@ What each function returns on dask input:
     applies to the whole result; pass a larger ``bin_size``, ``bins=100`` or a subset
     of sessions for big data.
 ``engagement(segments, ...)``
-    A pandas frame: the segments are collected (:func:`collect`), then the pandas function
+    A pandas frame: the segments are collected (``avi.collect``), then the pandas function
     runs on them. Segments are several times fewer rows than events, so this fits where the
     events would not. A dask ``events=`` frame is reduced on the workers to the rows that
     count impressions (each ``ready``, and each session's first event for its
@@ -58,7 +61,7 @@ Examples
 >>> events = dd.read_parquet("events/", split_row_groups=False)  # doctest: +SKIP
 >>> segs = avi.segments(events)  # doctest: +SKIP
 >>> curve = avi.retention(segs, duration=600.0)  # doctest: +SKIP
->>> table = collect(segs)  # doctest: +SKIP
+>>> table = avi.collect(segs)  # doctest: +SKIP
 >>> table.attrs["dropped"]  # doctest: +SKIP
 """
 
@@ -71,11 +74,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from . import _durations
 from ._schema import EVENT_TYPE_DTYPE, SEGMENT_COLUMNS, empty_frame
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 _STR = pd.Series([], dtype="str").dtype
 
 __all__ = ["collect", "dask_aware", "is_dask_collection"]
@@ -97,7 +102,7 @@ def _with_dask_note(doc: str) -> str:
     return f"{doc}\n\n{section}".rstrip() + "\n"
 
 
-def is_dask_collection(obj: Any) -> bool:
+def is_dask_collection(obj: object) -> bool:
     """Whether ``obj`` is a dask collection, checked without importing dask.
 
     Examples
@@ -155,20 +160,6 @@ def dask_aware(func: F) -> F:
 
 
 # --- helpers shared by the implementations ---------------------------------------------------
-
-
-def _pandas_functions() -> dict[str, Callable[..., Any]]:
-    # Looked up at call time, through the modules (never through the public wrappers).
-    from .engagement import engagement
-    from .retention import heatmap, retention
-    from .segments import segments
-
-    return {
-        "segments": segments,
-        "retention": retention,
-        "heatmap": heatmap,
-        "engagement": engagement,
-    }
 
 
 def _require_frame(data: Any, name: str) -> None:
@@ -255,8 +246,9 @@ _CHECK_SAMPLE = 16
 _EDGES = "dask_partition_edges"
 
 
-def _hash_ids(values: Any) -> np.ndarray:
-    return pd.util.hash_array(np.asarray(values, dtype=object).astype(str).astype(object))
+def _hash_ids(values: object) -> npt.NDArray[np.uint64]:
+    ids = np.asarray(values, dtype=object).astype(str).astype(object)
+    return np.asarray(pd.util.hash_array(ids), dtype=np.uint64)
 
 
 def _session_hashes(part: pd.DataFrame) -> np.ndarray:
@@ -307,7 +299,7 @@ def _check_disjoint(hashes: Sequence[np.ndarray]) -> None:
         raise ValueError(_split_message(split, f" (first in partitions {where})"))
 
 
-def merge_attrs(attrs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def merge_attrs(attrs: Sequence[Mapping[str, object]]) -> dict[str, object]:
     """Merge per-partition ``attrs``: counts add up, equal values are kept once.
 
     Numbers are summed, dicts merged key by key, Series added (missing = 0), frames
@@ -410,16 +402,6 @@ def _segments_meta(events_meta: pd.DataFrame, func: Callable[..., Any], kwargs: 
     return clear_known_categories(meta, cols=["session_id"]) if "session_id" in meta else meta
 
 
-def _video_ends(events: Any) -> pd.Series:
-    """Largest ``at`` of a valid ``end`` event per video, over all partitions."""
-    ends = events[events["type"] == "end"][["video_id", "at"]]
-    ends = ends[(ends["at"] >= 0) & (ends["at"] < np.inf)]
-    found = ends.groupby("video_id", observed=True)["at"].max().compute()
-    found.index = pd.Index(found.index.astype(object).astype(str), name="video_id")
-    found = found.astype("float64")
-    return found[found > 0]
-
-
 def _global_durations(events: Any, duration: Any) -> Any:
     """Durations that a partition cannot infer alone.
 
@@ -428,15 +410,15 @@ def _global_durations(events: Any, duration: Any) -> Any:
     over all partitions (one extra pass over ``type``, ``video_id`` and ``at``) and passed to
     every partition. A given ``duration`` is used as it is (see the module docstring).
     """
-    columns = events.columns
-    if duration is None and {"video_id", "type", "at"} <= set(columns):
-        return _video_ends(events)
+    if duration is None and {"video_id", "type", "at"} <= set(events.columns):
+        return _durations.from_end_events(events)
     return duration
 
 
 def _segments_dask(events: Any, **kwargs: Any) -> Any:
     _require_frame(events, "segments")
-    func = _pandas_functions()["segments"]
+    from .segments import segments as func
+
     local = {k: _computed(v) for k, v in kwargs.items()}
     local["duration"] = _global_durations(events, local.get("duration"))
     meta = _segments_meta(events._meta, func, local)
@@ -451,7 +433,7 @@ def _segments_dask(events: Any, **kwargs: Any) -> Any:
     )
 
 
-def collect(segments: Any) -> pd.DataFrame:
+def collect(segments: object) -> pd.DataFrame:
     """Compute a dask frame of segments to pandas, keeping the rows dropped.
 
     Each partition's ``attrs`` (the reasons and counts of rows dropped by the
@@ -470,24 +452,27 @@ def collect(segments: Any) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import apivideo_insights as avi
-    >>> segs = collect(avi.segments(dask_events))  # doctest: +SKIP
-    >>> segs.attrs  # doctest: +SKIP
+    >>> import pandas as pd, apivideo_insights as avi
+    >>> seg = pd.DataFrame({"session_id": ["a"], "start": [0.0], "end": [2.0]})
+    >>> avi.collect(seg) is seg  # pandas in, the same frame out
+    True
+    >>> segs = avi.collect(avi.segments(dask_events))  # doctest: +SKIP
+    >>> segs.attrs["dropped"]  # doctest: +SKIP
     """
     if not is_dask_collection(segments):
         return cast(pd.DataFrame, segments)
     import dask
+    from dask.dataframe.methods import concat
 
     _require_frame(segments, "collect")
-    parts = [dask.delayed(_with_hashes)(p) for p in segments.to_delayed()]
+    frame: Any = segments
+    parts = [dask.delayed(_with_hashes)(p) for p in frame.to_delayed()]
     results = dask.compute(*parts)
     _check_disjoint([h for _, h in results])
     frames = [f for f, _ in results]
     attrs = merge_attrs([f.attrs for f in frames])
     attrs.pop(_EDGES, None)
-    from dask.dataframe.methods import concat
-
-    out = concat(frames) if frames else segments._meta
+    out = concat(frames) if frames else frame._meta
     out = _union_categories(_default_strings(out.reset_index(drop=True)))
     out.attrs = attrs
     return cast(pd.DataFrame, out)
@@ -500,73 +485,22 @@ def _with_hashes(part: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 # --- retention ----------------------------------------------------------------------------------
 
 
-def _retention_partial(
-    part: pd.DataFrame, func: Callable[..., Any], kwargs: dict[str, Any]
-) -> dict[str, Any]:
-    """One partition's curve, as per-cohort bin counts that add up across partitions."""
+def _retention_partial(part: pd.DataFrame, kwargs: dict[str, Any]) -> tuple[Any, np.ndarray]:
+    """One partition's retention counts (they add up across partitions) and its sessions."""
+    from .retention import retention_counts
+
     part = _tidy_segments(part)
-    curve = func(part, **kwargs)
-    by = kwargs.get("by")
-    bins = kwargs.get("bins")
-    counted = curve.attrs.get("sessions", 0)
-    viewers = curve["viewers"].to_numpy()
-    views = curve["views"].to_numpy()
-    position = curve.index.get_level_values("position").to_numpy(dtype="float64")
-    if by is None:
-        labels = pd.Index([None])
-        codes = np.zeros(len(curve), dtype=np.int64)
-        counted = {None: counted}
-    else:
-        codes, labels = pd.factorize(curve.index.get_level_values(0), sort=False)
-        labels = curve.index.get_level_values(0)[:0].append(pd.Index(labels))
-    groups: dict[Any, tuple[np.ndarray, np.ndarray, int, float]] = {}
-    for i, label in enumerate(labels):
-        rows = codes == i
-        pos = position[rows]
-        # The bin width: fixed with bin_size; with bins=N it follows the cohort's longest
-        # video, which differs between partitions, so keep it to take the largest.
-        if bins is None:
-            width = float(curve.attrs.get("bin_size") or kwargs.get("bin_size", 1.0))
-        else:
-            width = float(pos[1]) if len(pos) > 1 else 0.0
-        groups[label] = (viewers[rows], views[rows], int(counted.get(label, 0)), width)
-    # Cohorts with sessions but no bins (no duration for them) still count their sessions.
-    for label, n in counted.items():
-        if label not in groups:
-            empty = np.zeros(0, dtype=np.int64)
-            groups[label] = (empty, empty, int(n), 0.0)
-            labels = labels.append(pd.Index([label]))
-    return {
-        "groups": groups,
-        "labels": labels,
-        "hashes": _session_hashes(part),
-        "attrs": {k: v for k, v in curve.attrs.items() if k != "sessions"},
-    }
+    return retention_counts(part, **kwargs), _session_hashes(part)
 
 
-def _combine_retention(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Two partial curves of disjoint sessions added up (a step of the tree reduction)."""
-    split = len(np.intersect1d(a["hashes"], b["hashes"], assume_unique=True))
+def _combine_retention(a: tuple[Any, np.ndarray], b: tuple[Any, np.ndarray]) -> tuple[Any, Any]:
+    """Two partial results of disjoint sessions added up (a step of the tree reduction)."""
+    from .retention import add_counts
+
+    split = len(np.intersect1d(a[1], b[1], assume_unique=True))
     if split:
         raise ValueError(_split_message(split))
-    groups = dict(a["groups"])
-    for label, (viewers, views, n, width) in b["groups"].items():
-        if label in groups:
-            v0, w0, n0, width0 = groups[label]
-            groups[label] = (
-                _padded_sum([v0, viewers]),
-                _padded_sum([w0, views]),
-                n0 + n,
-                max(width0, width),
-            )
-        else:
-            groups[label] = (viewers, views, n, width)
-    return {
-        "groups": groups,
-        "labels": a["labels"].append(b["labels"]).unique(),
-        "hashes": np.union1d(a["hashes"], b["hashes"]),
-        "attrs": merge_attrs([a["attrs"], b["attrs"]]),
-    }
+    return add_counts(a[0], b[0]), np.union1d(a[1], b[1])
 
 
 def _tree_reduce(parts: list[Any], combine: Callable[..., Any]) -> Any:
@@ -579,74 +513,23 @@ def _tree_reduce(parts: list[Any], combine: Callable[..., Any]) -> Any:
     return parts[0]
 
 
-def _padded_sum(arrays: list[np.ndarray]) -> np.ndarray:
-    n = max((len(a) for a in arrays), default=0)
-    total = np.zeros(n, dtype=np.int64)
-    for a in arrays:
-        total[: len(a)] += a
-    return total
-
-
 def _retention_dask(segments: Any, **kwargs: Any) -> pd.DataFrame:
+    """The pandas function's own steps: counts per partition, added up, then the frame."""
     import dask
 
+    from .retention import retention, retention_frame
+
     _require_frame(segments, "retention")
-    func = _pandas_functions()["retention"]
     local = {k: _computed(v) for k, v in kwargs.items()}
     # Validate the arguments (and fail early) on the empty frame before any computation.
-    template = func(_tidy_segments(segments._meta), **local)
+    template = retention(_tidy_segments(segments._meta), **local)
     shipped = _ship(local)
-    parts = [dask.delayed(_retention_partial)(p, func, shipped) for p in segments.to_delayed()]
+    parts = [dask.delayed(_retention_partial)(p, shipped) for p in segments.to_delayed()]
     if not parts:
         return cast(pd.DataFrame, template)
-    (total,) = dask.compute(_tree_reduce(parts, _combine_retention))
-
-    by = local.get("by")
-    bins = local.get("bins")
-    labels = total["labels"]
-    if by is not None:
-        labels = labels.sort_values().rename(by)
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("v", "w", "s", "p", "g", "sh")}
-    sessions: dict[Any, int] = {}
-    for g, label in enumerate(labels):
-        viewers, views, n, width = total["groups"][label]
-        sessions[label] = n
-        k = np.arange(len(viewers))
-        columns["v"].append(viewers)
-        columns["w"].append(views)
-        columns["s"].append(np.full(len(viewers), n, dtype="float64"))
-        columns["p"].append(k * width)
-        columns["g"].append(np.full(len(viewers), g, dtype=np.int64))
-        if bins is not None:
-            columns["sh"].append(k / float(bins))
-
-    def flat(key: str, dtype: Any) -> np.ndarray:
-        return np.concatenate(columns[key]).astype(dtype) if columns[key] else np.zeros(0, dtype)
-
-    viewers, views, denom = flat("v", np.int64), flat("w", np.int64), flat("s", "float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ret = np.where(denom > 0, viewers / denom, np.nan)
-        rew = np.where(viewers > 0, views / np.maximum(viewers, 1), np.nan)
-    data: dict[str, Any] = {
-        "viewers": viewers,
-        "views": views,
-        "retention": ret.astype("float64"),
-        "rewatch": rew.astype("float64"),
-    }
-    if bins is not None:
-        data["share"] = flat("sh", "float64")
-    position = pd.Index(flat("p", "float64"), name="position")
-    if by is None:
-        index: pd.Index = position
-    else:
-        index = pd.MultiIndex.from_arrays(
-            [labels.take(flat("g", np.int64)), position], names=[by, "position"]
-        )
-    out = pd.DataFrame(data, index=index)
-    attrs = {"sessions": sessions.get(None, 0) if by is None else sessions, **total["attrs"]}
-    # The pandas function's key order, then anything else.
-    out.attrs = {k: attrs[k] for k in template.attrs if k in attrs} | attrs
-    return out
+    ((total, _),) = dask.compute(_tree_reduce(parts, _combine_retention))
+    options = {k: local[k] for k in ("by", "bin_size", "bins") if k in local}
+    return retention_frame(total, **options)
 
 
 # --- heatmap ------------------------------------------------------------------------------------
@@ -656,31 +539,29 @@ def _heatmap_partial(
     part: pd.DataFrame, func: Callable[..., Any], kwargs: dict[str, Any]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     part = _tidy_segments(part)
-    subset = kwargs.get("sessions")
-    if subset is not None:
+    chosen = kwargs.get("session_ids")
+    if chosen is not None:
         # Each partition shows the selected sessions it holds; the rest are added (as rows
         # of zeros) once, after the concatenation.
         here = set(part["session_id"].astype(object).astype(str))
-        kwargs = {**kwargs, "sessions": [s for s in _selected_ids(subset) if s in here]}
+        kwargs = {**kwargs, "session_ids": [s for s in chosen if s in here]}
     return func(part, **kwargs), _session_hashes(part)
-
-
-def _selected_ids(subset: Any) -> list[str]:
-    if isinstance(subset, pd.DataFrame):
-        subset = subset["session_id"] if "session_id" in subset.columns else subset.index
-    if isinstance(subset, str):
-        subset = [subset]
-    return [str(s) for s in pd.unique(pd.Index(list(subset), dtype=object))]
 
 
 def _heatmap_dask(segments: Any, **kwargs: Any) -> pd.DataFrame:
     import dask
 
+    from .retention import heatmap, selected_sessions
+
     _require_frame(segments, "heatmap")
-    func = _pandas_functions()["heatmap"]
     local = {k: _computed(v) for k, v in kwargs.items()}
-    template = func(_tidy_segments(segments._meta), **local)  # validates the arguments
-    parts = [dask.delayed(_heatmap_partial)(p, func, _ship(local)) for p in segments.to_delayed()]
+    template = heatmap(_tidy_segments(segments._meta), **local)  # validates the arguments
+    chosen = selected_sessions(local.pop("session_ids", None), local.pop("sessions", None))
+    if chosen is not None:
+        local["session_ids"] = chosen.tolist()
+    parts = [
+        dask.delayed(_heatmap_partial)(p, heatmap, _ship(local)) for p in segments.to_delayed()
+    ]
     results = dask.compute(*parts)
     _check_disjoint([h for _, h in results])
     frames = [f for f, _ in results]
@@ -691,19 +572,15 @@ def _heatmap_dask(segments: Any, **kwargs: Any) -> pd.DataFrame:
     max_cells = local.get("max_cells", 100_000_000)
     if cells > max_cells:
         msg = (
-            f"heatmap of {cells:,} cells is over max_cells={max_cells:,}; pass sessions=[...] "
-            "for a subset, a larger bin_size or bins=100, or raise max_cells."
+            f"heatmap of {cells:,} cells is over max_cells={max_cells:,}; pass "
+            "session_ids=[...] for a subset, a larger bin_size or bins=100, or raise max_cells."
         )
         raise ValueError(msg)
     if filled:
         out = pd.concat(filled)
     else:
         out = (frames[0] if frames else template).iloc[:0]
-    if local.get("sessions") is None:
-        out = out.sort_index()
-    else:
-        order = pd.Index(_selected_ids(local["sessions"]), name="session_id")
-        out = out.reindex(order, fill_value=0)
+    out = out.sort_index() if chosen is None else out.reindex(chosen, fill_value=0)
     out = out.astype(template.dtypes.iloc[0] if template.shape[1] else "int32")
     out.attrs = attrs
     return out
@@ -726,7 +603,8 @@ def _impression_rows(part: pd.DataFrame) -> pd.DataFrame:
 
 def _engagement_dask(segments: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
     _require_frame(segments, "engagement")
-    func = _pandas_functions()["engagement"]
+    from .engagement import engagement as func
+
     events: Any = kwargs.get("events")
     if is_dask_collection(events):
         _require_frame(events, "engagement(events=...)")

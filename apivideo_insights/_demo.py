@@ -102,8 +102,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; returns 0 when everything was written, 1 if a notebook failed."""
+    from ._frames import load_frames
     from .client import connect
-    from .report import load_frames, report
+    from .report import report
     from .sandbox import serve, simulate
 
     args = _parser().parse_args(argv)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 __all__ = ["PARAMS", "RETURNS", "SEE_ALSO", "fill"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 
 PARAMS: dict[str, str] = {
     "ax": """\
@@ -31,6 +31,19 @@ progress : bool, optional
     "bin_size": """\
 bin_size : float, default 1.0
     Width of one bin, in media seconds.""",
+    "duration": """\
+duration : float, Series, dict or DataFrame
+    The video's length in media seconds: one number for every video, or lengths by
+    ``video_id`` (a Series or dict indexed by ``video_id``, or a frame with ``video_id``
+    and ``duration`` columns such as ``api.video_status(video_id)`` or ``api.videos()``),
+    matched on the segments' ``video_id``. A length must be finite and above 0;
+    :mod:`apivideo_insights._durations` is where every length is decided.""",
+    "sessions": """\
+sessions : pandas.DataFrame, optional
+    The sessions frame, one row per ``session_id`` (``api.video_sessions(...)`` or
+    ``api.live_stream_sessions(...)``): ``by`` may name its columns (``"device_type"``,
+    ``"location_country"``, ``"referrer_medium"``...) or a metadata key as
+    ``"metadata.<key>"``, looked up by ``session_id``.""",
     "period": """\
 period : str, optional
     The legacy analytics ``period`` (``"2024-01-01/2024-01-31"``, ``"2024-01"``,
@@ -41,8 +54,10 @@ videos, sessions, events, segments : pandas.DataFrame, optional
     ``api.events(...)``, ``avi.segments(...)``); each one given is used instead of a
     request. ``segments`` is computed from ``events`` when not given.
 durations : pandas.Series or dict, optional
-    Video duration in seconds by ``video_id``; needed for retention and heatmaps when no
-    client can look it up (``api.video_status``).""",
+    Video lengths in seconds by ``video_id`` (what the metrics take as ``duration``);
+    needed for retention and heatmaps when no client can look them up
+    (``api.video_status``). A video without one is drawn to the end of its ``end``
+    events, or to the furthest position watched, and marked estimated.""",
 }
 
 RETURNS: dict[str, str] = {

@@ -10,13 +10,17 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import Any
+from typing import IO, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
 
-from . import _bins
+from . import _bins, _cohorts
+from ._docstrings import fill
 from ._schema import CHAPTER_COLUMNS, conform, empty_frame
+
+#: What :func:`read_chapters` reads: WebVTT text or bytes, a path, an open file, a frame.
+ChapterSource: TypeAlias = str | bytes | os.PathLike[str] | IO[str] | IO[bytes] | pd.DataFrame
 
 __all__ = ["chapter_engagement", "read_chapters"]
 
@@ -60,7 +64,7 @@ def _parse_vtt(text: str) -> pd.DataFrame:
     return conform(pd.DataFrame(rows), CHAPTER_COLUMNS)
 
 
-def read_chapters(source: Any) -> pd.DataFrame:
+def read_chapters(source: ChapterSource) -> pd.DataFrame:
     """Chapters from WebVTT (text, bytes, path or open file) or from a frame.
 
     Parameters
@@ -89,10 +93,10 @@ def read_chapters(source: Any) -> pd.DataFrame:
         frame = source
         if "chapter" not in frame.columns and "title" in frame.columns:
             frame = frame.rename(columns={"title": "chapter"})
-        _bins.check_columns(
+        _bins.check_frame(
             frame,
+            "chapters",
             ["start", "end"],
-            what="chapters",
             hint="Give a frame with start and end in seconds, and a title or chapter column.",
         )
         if "chapter" not in frame.columns:
@@ -100,8 +104,8 @@ def read_chapters(source: Any) -> pd.DataFrame:
         out = conform(frame, CHAPTER_COLUMNS)
     elif isinstance(source, bytes):
         out = _parse_vtt(source.decode("utf-8-sig"))
-    elif isinstance(source, (io.IOBase,)) or hasattr(source, "read"):
-        raw = source.read()
+    elif isinstance(source, io.IOBase) or hasattr(source, "read"):
+        raw = cast("IO[str] | IO[bytes]", source).read()
         out = _parse_vtt(raw.decode("utf-8-sig") if isinstance(raw, bytes) else str(raw))
     elif isinstance(source, (str, os.PathLike)):
         text = os.fspath(source)
@@ -134,9 +138,10 @@ def read_chapters(source: Any) -> pd.DataFrame:
     return out.sort_values("start", kind="stable").reset_index(drop=True)
 
 
+@fill
 def chapter_engagement(
     segments: pd.DataFrame,
-    chapters: Any,
+    chapters: ChapterSource,
     *,
     sessions: pd.DataFrame | None = None,
     by: str | None = None,
@@ -149,8 +154,7 @@ def chapter_engagement(
         Watched segments of the chapters' video (:func:`apivideo_insights.segments`).
     chapters : DataFrame or str
         :func:`read_chapters` output, or anything it accepts.
-    sessions : DataFrame, optional
-        Sessions, to take ``by`` from (a column or ``"metadata.<key>"``).
+    {params[sessions]}
     by : str, optional
         Cohort column: one block of chapters per cohort.
 
@@ -171,8 +175,10 @@ def chapter_engagement(
     Examples
     --------
     >>> import pandas as pd, apivideo_insights as avi
-    >>> seg = pd.DataFrame({"session_id": ["a", "b"], "start": [0.0, 0.0], "end": [60.0, 20.0]})
-    >>> ch = pd.DataFrame({"title": ["Intro", "Demo"], "start": [0.0, 30.0], "end": [30.0, 60.0]})
+    >>> seg = pd.DataFrame({{"session_id": ["a", "b"], "start": [0.0, 0.0],
+    ...                     "end": [60.0, 20.0]}})
+    >>> ch = pd.DataFrame({{"title": ["Intro", "Demo"], "start": [0.0, 30.0],
+    ...                    "end": [30.0, 60.0]}})
     >>> cols = ["viewers", "reach", "completion", "watch_time"]
     >>> avi.chapter_engagement(seg, ch)[cols]  # doctest: +NORMALIZE_WHITESPACE
              viewers  reach  completion  watch_time
@@ -180,9 +186,9 @@ def chapter_engagement(
     Intro          2    1.0         0.5        50.0
     Demo           1    0.5         0.5        30.0
     """
-    _bins.check_segments(segments)
+    _bins.check_frame(segments, "segments")
     ch = read_chapters(chapters)
-    coh = _bins.cohorts(segments, by, sessions)
+    coh = _cohorts.cohorts(segments, by, sessions)
     sess, labels = _bins.session_codes(segments)
     nsess = max(len(labels), 1)
     start = segments["start"].to_numpy(dtype="float64", na_value=np.nan)

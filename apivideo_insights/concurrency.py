@@ -7,18 +7,26 @@ interval, from the sessions' ``loaded_at`` and ``ended_at``.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from . import _bins
+from ._bins import MAX_BINS, Ints
 from ._schema import DATETIME, to_utc
+
+#: A wall-clock instant: a timestamp, or text pandas reads as one ("2024-05-01T12:00Z").
+Instant: TypeAlias = str | datetime | np.datetime64 | pd.Timestamp
+#: A fixed interval: "30s", "1min", "1h", a timedelta or a fixed pandas offset.
+Interval: TypeAlias = str | timedelta | pd.Timedelta | pd.DateOffset
 
 __all__ = ["concurrency"]
 
 
-def _step(freq: Any) -> pd.Timedelta:
+def _step(freq: Interval) -> pd.Timedelta:
     try:
         step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
     except (ValueError, TypeError):
@@ -31,7 +39,7 @@ def _step(freq: Any) -> pd.Timedelta:
     return step
 
 
-def _bound(value: Any, name: str) -> pd.Timestamp | None:
+def _bound(value: Instant | None, name: str) -> pd.Timestamp | None:
     if value is None:
         return None
     ts = pd.Timestamp(value)
@@ -43,10 +51,11 @@ def _bound(value: Any, name: str) -> pd.Timestamp | None:
 def concurrency(
     sessions: pd.DataFrame,
     *,
-    freq: Any = "1min",
+    freq: Interval = "1min",
     by: str | None = None,
-    start: Any = None,
-    end: Any = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    max_bins: int = MAX_BINS,
 ) -> pd.DataFrame:
     """Concurrent viewers per interval of wall-clock time.
 
@@ -70,6 +79,9 @@ def concurrency(
         Window (UTC; naive is taken as UTC). Default: from the first ``loaded_at`` (floored
         to ``freq``) to the last ``ended_at``. Sessions outside the window are counted in
         ``attrs["outside_window"]``.
+    max_bins : int, default 1_000_000
+        The most intervals per group: ``freq="1ns"`` over a day is a ValueError that says
+        what to pass instead, not an allocation until MemoryError.
 
     Returns
     -------
@@ -92,10 +104,10 @@ def concurrency(
     >>> c["viewers"].tolist(), c.attrs["peak"]
     ([1, 2, 1], 2)
     """
-    _bins.check_columns(
+    _bins.check_frame(
         sessions,
+        "sessions",
         ["loaded_at", "ended_at"],
-        what="sessions",
         hint="Pass api.live_stream_sessions(...) or api.video_sessions(...).",
     )
     step = _step(freq)
@@ -124,38 +136,38 @@ def concurrency(
         codes = np.zeros(len(sessions), dtype=np.int64)
         labels = pd.Index([None])
         no_group = np.zeros(len(sessions), dtype=bool)
-    ns = step.value
-    if lo_bound is not None:
-        t0 = lo_bound.value
-    elif ok.any():
-        t0 = (int(a[ok].min()) // ns) * ns
-    else:
-        t0 = 0
-    # Interval indices covered by each session (positive overlap; an instant counts once).
-    j0 = (a - t0) // ns
-    j1 = np.maximum(-(-(b - t0) // ns) - 1, j0)
-    if hi_bound is not None:
-        nint = max(-(-(hi_bound.value - t0) // ns), 1)
-    elif ok.any():
-        nint = max(int(j1[ok].max()) + 1, 1)
-    else:
-        nint = 0
+    t0, j0, j1, nint = _intervals(a, b, ok, step.value, lo_bound, hi_bound)
+    if nint > max_bins:
+        raise ValueError(
+            f"concurrency would have {nint:,} intervals of {step}, over max_bins={max_bins:,}; "
+            "pass a larger freq (e.g. '1h'), start= and end= around the period of interest, "
+            "or raise max_bins."
+        )
     inside = ok & (j1 >= 0) & (j0 < nint)
     outside = int((ok & ~inside).sum())
     j0 = np.clip(j0[inside], 0, max(nint - 1, 0))
     j1 = np.clip(j1[inside], 0, max(nint - 1, 0))
-    g = codes[inside]
-    ngroups = len(labels)
-    size = ngroups * nint
-    if size:
-        diff = np.bincount(g * nint + j0, minlength=size + 1)
-        diff -= np.bincount(g * nint + j1 + 1, minlength=size + 1)
-        counts = np.cumsum(diff[:size]).reshape(ngroups, nint)
-    else:
-        counts = np.zeros((ngroups, nint), dtype=np.int64)
+    counts = _open_counts(codes[inside], j0, j1, len(labels), nint)
+    ns = step.value
     times = pd.DatetimeIndex(
         pd.to_datetime(t0 + ns * np.arange(nint), utc=True), name="time"
     ).astype(DATETIME)
+    out = _viewers_frame(counts, labels, times, by)
+    out.attrs["freq"] = step
+    out.attrs["dropped"] = {
+        "missing_time": int(missing.sum()),
+        "inverted": int(inverted.sum()),
+        "missing_group": int(no_group.sum()),
+    }
+    out.attrs["outside_window"] = outside
+    return out
+
+
+def _viewers_frame(
+    counts: Ints, labels: pd.Index, times: pd.DatetimeIndex, by: str | None
+) -> pd.DataFrame:
+    """Viewers per interval (per group with ``by``), with peak, peak_at and average."""
+    nint = len(times)
     total = counts.sum(axis=0)
     if by is None:
         out = pd.DataFrame({"viewers": total.astype(np.int64)}, index=times)
@@ -174,11 +186,41 @@ def concurrency(
     out.attrs["peak"] = int(total.max()) if nint else 0
     out.attrs["peak_at"] = times[int(total.argmax())] if nint else pd.NaT
     out.attrs["average"] = float(total.mean()) if nint else float("nan")
-    out.attrs["freq"] = step
-    out.attrs["dropped"] = {
-        "missing_time": int(missing.sum()),
-        "inverted": int(inverted.sum()),
-        "missing_group": int(no_group.sum()),
-    }
-    out.attrs["outside_window"] = outside
     return out
+
+
+def _intervals(
+    a: Ints,
+    b: Ints,
+    ok: npt.NDArray[np.bool_],
+    ns: int,
+    lo_bound: pd.Timestamp | None,
+    hi_bound: pd.Timestamp | None,
+) -> tuple[int, Ints, Ints, int]:
+    """Start of the first interval (ns), first and last interval of each session (positive
+    overlap; an instant counts once), and the number of intervals."""
+    if lo_bound is not None:
+        t0 = int(lo_bound.value)
+    elif ok.any():
+        t0 = (int(a[ok].min()) // ns) * ns
+    else:
+        t0 = 0
+    j0 = (a - t0) // ns
+    j1 = np.maximum(-(-(b - t0) // ns) - 1, j0)
+    if hi_bound is not None:
+        nint = max(-(-(int(hi_bound.value) - t0) // ns), 1)
+    elif ok.any():
+        nint = max(int(j1[ok].max()) + 1, 1)
+    else:
+        nint = 0
+    return t0, j0, j1, nint
+
+
+def _open_counts(g: Ints, j0: Ints, j1: Ints, ngroups: int, nint: int) -> Ints:
+    """Sessions open per group and interval (difference arrays), shape (groups, intervals)."""
+    size = ngroups * nint
+    if not size:
+        return np.zeros((ngroups, nint), dtype=np.int64)
+    diff = np.bincount(g * nint + j0, minlength=size + 1)
+    diff -= np.bincount(g * nint + j1 + 1, minlength=size + 1)
+    return np.cumsum(diff[:size]).reshape(ngroups, nint)

@@ -11,13 +11,16 @@ coverage ÷ duration, averaged over viewers; rewatches count once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import _bins
-from ._bins import Binned, distinct_peaks
+from . import _bins, _cohorts, _durations
+from ._bins import MAX_BINS, Binned, Floats, Ints, distinct_peaks
+from ._dask import dask_aware
+from ._docstrings import fill
+from ._durations import Duration
 from .retention import _curves
 
 __all__ = ["engagement"]
@@ -62,7 +65,7 @@ def _key_frame(
     out = {}
     for k in keys:
         try:
-            values = _bins.cohort_values(frame, k, sessions)
+            values = _cohorts.cohort_values(frame, k, sessions)
         except ValueError:
             if fallback is None or k not in fallback.columns:
                 raise
@@ -77,12 +80,7 @@ def _impressions_per_session(
 ) -> pd.DataFrame | None:
     """Playbacks per session including those with no segment (one ``ready`` each)."""
     if events is not None:
-        _bins.check_columns(
-            events,
-            ["session_id", "type"],
-            what="events",
-            hint="Pass the frame returned by api.events(...) or avi.read_events(...).",
-        )
+        _bins.check_frame(events, "events")
         # Compare on the column itself: categorical == str is cheap, .astype(object) is not.
         ready = events[(events["type"] == "ready").fillna(False).to_numpy(dtype=bool)]
         sid = ready["session_id"].astype(object).astype(str)
@@ -115,15 +113,18 @@ def _total_playbacks(segments: pd.DataFrame) -> int | None:
     return int(total) if rows == len(segments) else None
 
 
+@dask_aware
+@fill
 def engagement(
     segments: pd.DataFrame,
     *,
     by: str | Sequence[str] | None = None,
-    duration: Any = None,
+    duration: Duration = None,
     sessions: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
     bin_size: float = 1.0,
     top: int = 3,
+    max_bins: int = MAX_BINS,
 ) -> pd.DataFrame:
     """Summary table: one row per video (when segments have ``video_id``) and cohort.
 
@@ -137,12 +138,11 @@ def engagement(
         Cohort column(s), in addition to ``video_id``: a segments column, a sessions column
         (with ``sessions=``) or ``"metadata.<key>"``. To pool all videos, drop ``video_id``
         from segments.
-    duration : float or Series, optional
-        Video length in seconds, or a Series indexed by ``video_id``. Without it the
-        ratios that need it (``avg_share_watched``, ``completion_rate``) are NaN and the
-        curve behind the point lists ends at the furthest position watched.
-    sessions : DataFrame, optional
-        Sessions, to take ``by`` columns and metadata keys from.
+    {params[duration]}
+        Optional here: without it the ratios that need it (``avg_share_watched``,
+        ``completion_rate``) are NaN and the curve behind the point lists ends at the
+        furthest position watched.
+    {params[sessions]}
     events : DataFrame, optional
         Player events: each ``ready`` is an impression (a player load), so that
         ``play_rate`` can be computed. Without events, ``segments.attrs["playbacks"]`` is
@@ -153,6 +153,8 @@ def engagement(
         Bin width (media seconds) of the curves behind the point lists.
     top : int, default 3
         How many points to list in ``drop_offs``, ``skip_zones`` and ``rewatch_hot_spots``.
+    max_bins : int, default 1_000_000
+        The most bins of one of those curves (as in :func:`~apivideo_insights.retention`).
 
     Returns
     -------
@@ -184,80 +186,29 @@ def engagement(
     Examples
     --------
     >>> import pandas as pd, apivideo_insights as avi
-    >>> seg = pd.DataFrame({"session_id": ["a", "b"], "playback": [0, 0],
-    ...                     "start": [0.0, 0.0], "end": [60.0, 15.0], "video_id": "v", })
+    >>> seg = pd.DataFrame({{"session_id": ["a", "b"], "playback": [0, 0],
+    ...                     "start": [0.0, 0.0], "end": [60.0, 15.0], "video_id": "v", }})
     >>> cols = ["views", "completion_rate", "avg_share_watched"]
     >>> avi.engagement(seg, duration=60)[cols]  # doctest: +NORMALIZE_WHITESPACE
               views  completion_rate  avg_share_watched
     video_id
     v             2              0.5              0.625
     """
-    _bins.check_segments(segments)
+    _bins.check_frame(segments, "segments")
     _bins.check_bin_args(bin_size, None)
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0:
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 0:
         raise ValueError(f"top must be a whole number ≥ 0 (e.g. top=3), not {top!r}.")
     bin_size = float(bin_size)
     keys = _keys_of(segments, by)
     n = len(segments)
     sess, sess_labels = _bins.session_codes(segments)
     nsess = max(len(sess_labels), 1)
-
-    # Groups: from the segments and from impressions (a video loaded but never played is a row).
-    seg_keys = _key_frame(segments, keys, sessions)
     imp = _impressions_per_session(segments, events)
-    imp_keys = None
-    if imp is not None and keys:
-        first_seg = (
-            seg_keys.assign(session_id=segments["session_id"].astype(object).astype(str).to_numpy())
-            .drop_duplicates("session_id")
-            .set_index("session_id")
-        )
-        imp_keys = _key_frame(imp, keys, sessions, fallback=first_seg)
-    if keys:
-        both = pd.concat([seg_keys, imp_keys]) if imp_keys is not None else seg_keys
-        grouped = both.reset_index(drop=True).groupby(keys, sort=True, dropna=True, observed=True)
-        codes_all = grouped.ngroup().to_numpy()
-        codes_all = np.where(pd.isna(codes_all), -1, codes_all).astype(np.int64)
-        labels = grouped.size().index
-        ngroups = len(labels)
-        group = codes_all[:n]
-        imp_group = codes_all[n:]
-    else:
-        labels = pd.RangeIndex(1)
-        ngroups = 1
-        group = np.zeros(n, dtype=np.int64)
-        imp_group = np.zeros(0 if imp is None else len(imp), dtype=np.int64)
-    missing_cohort = int((group < 0).sum())
-
+    g = _groups(segments, keys, sessions, imp)
     start = segments["start"].to_numpy(dtype="float64", na_value=np.nan)
     end = segments["end"].to_numpy(dtype="float64", na_value=np.nan)
-    ok = group >= 0
-    g_ok = group[ok]
-
-    # Durations: given, or the furthest position watched per group for the curves only.
-    known = duration is not None
-    if known:
-        dur = _bins.durations_for(segments, duration)
-    else:
-        furthest = np.zeros(ngroups)
-        if ok.any():
-            np.maximum.at(furthest, g_ok, np.nan_to_num(end[ok], nan=0.0))
-        dur = furthest[np.maximum(group, 0)] if n else np.zeros(0)
-        dur = np.where(dur > 0, dur, bin_size)
-    group_duration = np.full(ngroups, np.nan)
-    if known and ok.any():
-        tmp = np.zeros(ngroups)
-        np.maximum.at(tmp, g_ok, dur[ok])
-        group_duration = np.where(np.bincount(g_ok, minlength=ngroups) > 0, tmp, np.nan)
-    if known and not isinstance(duration, (pd.Series, dict)):
-        group_duration[:] = float(duration)
-    elif known and keys and keys[0] == "video_id":
-        # Videos with impressions but no segment still have a known length.
-        lengths = pd.Series(duration, dtype="float64")
-        lengths.index = lengths.index.astype(str)
-        vid = labels.get_level_values(0) if isinstance(labels, pd.MultiIndex) else labels
-        looked_up = lengths.reindex(pd.Index(vid).astype(str)).to_numpy()
-        group_duration = np.where(np.isnan(group_duration), looked_up, group_duration)
+    ok = g.group >= 0
+    dur, group_duration = _lengths(segments, duration, g, keys, end, bin_size)
 
     # Views (playbacks with a segment) and viewers (sessions with a segment).
     playback = (
@@ -265,79 +216,226 @@ def engagement(
         if "playback" in segments.columns
         else np.zeros(n, dtype=np.int64)
     )
-    pair = group * nsess + sess
+    pair = g.group * nsess + sess
     # Hash, not sort: the code of each row's (group, session) pair and the pairs themselves.
-    pidx, viewer_pairs = pd.factorize(pair[ok], sort=False)
-    pidx = np.asarray(pidx, dtype=np.int64)
-    viewer_pairs = np.asarray(viewer_pairs, dtype=np.int64)
-    viewers = np.bincount(viewer_pairs // nsess, minlength=ngroups)
-    pb = pd.DataFrame({"g": g_ok, "s": sess[ok], "p": playback[ok]}).drop_duplicates()
-    views = np.bincount(pb["g"].to_numpy(), minlength=ngroups)
+    pidx_raw, pairs_raw = pd.factorize(pair[ok], sort=False)
+    pidx = np.asarray(pidx_raw, dtype=np.int64)
+    viewer_pairs = np.asarray(pairs_raw, dtype=np.int64)
+    viewers = np.bincount(viewer_pairs // nsess, minlength=g.ngroups)
+    pb = pd.DataFrame({"g": g.group[ok], "s": sess[ok], "p": playback[ok]}).drop_duplicates()
+    views = np.bincount(pb["g"].to_numpy(), minlength=g.ngroups)
+    impressions, unattributed = _impressions(segments, imp, g, pb, sess_labels, views)
 
-    # Impressions: readies per session, never fewer than the playbacks seen in segments.
-    impressions = np.full(ngroups, np.nan)
-    unattributed = 0
-    if imp is not None:
-        sid = imp["session_id"].astype(str).to_numpy()
-        ready = imp["ready"].to_numpy(dtype="int64")
-        per_session = pb.groupby("s").size()
-        seen = pd.Series(per_session.to_numpy(), index=sess_labels.take(per_session.index))
-        ready = np.maximum(ready, seen.reindex(sid).fillna(0).to_numpy(dtype="int64"))
-        attributed = imp_group >= 0
-        unattributed = int(ready[~attributed].sum())
-        impressions = np.bincount(
-            imp_group[attributed], weights=ready[attributed], minlength=ngroups
-        ).astype("float64")
-        # Sessions with segments but no ready event still had at least their playbacks.
-        no_ready = ~sess_labels.take(pb["s"].to_numpy()).isin(sid)
-        impressions += np.bincount(pb["g"].to_numpy()[no_ready], minlength=ngroups)
+    watch, wall = _watch_times(segments, start, end, g)
+    avg_share = completion = np.full(g.ngroups, np.nan)
+    if duration is not None and ok.any():
+        avg_share, completion = _coverage(
+            start[ok], end[ok], dur[ok], pidx, viewer_pairs // nsess, viewers
+        )
+    drop_offs, skip_zones, hot_spots = _points(
+        segments, start, end, dur, g, sess, playback, bin_size=bin_size, top=top, max_bins=max_bins
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        play_rate = np.where(impressions > 0, views / impressions, np.nan)
+    out = pd.DataFrame(
+        {
+            "duration": group_duration,
+            "impressions": impressions,
+            "views": views.astype(np.int64),
+            "viewers": viewers.astype(np.int64),
+            "play_rate": play_rate,
+            "watch_time": watch,
+            "wall_time": wall,
+            "avg_share_watched": avg_share,
+            "completion_rate": completion,
+            "drop_offs": drop_offs,
+            "skip_zones": skip_zones,
+            "rewatch_hot_spots": hot_spots,
+        },
+        index=g.labels,
+    )[_COLUMNS]
+    out.attrs["segments_without_cohort"] = int((g.group < 0).sum())
+    out.attrs["impressions_unattributed"] = unattributed
+    out.attrs["bin_size"] = bin_size
+    return out
 
-    elif ngroups == 1:
-        total = _total_playbacks(segments)
-        if total is not None:
-            impressions = np.array([float(max(total, views[0]))])
 
-    # Watch time, media and wall.
+def _watch_times(
+    segments: pd.DataFrame, start: Floats, end: Floats, g: _Groups
+) -> tuple[Floats, Floats]:
+    """Watch time per group in media seconds and, with wall-clock columns, in wall seconds."""
+    ok = g.group >= 0
     length = np.where(ok & (end > start), end - start, 0.0)
-    watch = np.bincount(np.maximum(group, 0), weights=length, minlength=ngroups)
-    wall = np.full(ngroups, np.nan)
+    watch = np.bincount(np.maximum(g.group, 0), weights=length, minlength=g.ngroups)
+    wall = np.full(g.ngroups, np.nan)
     if {"started_at", "ended_at"} <= set(segments.columns):
         delta = (segments["ended_at"] - segments["started_at"]).dt.total_seconds()
         secs = np.where(ok, delta.fillna(0.0).to_numpy(dtype="float64"), 0.0)
-        wall = np.bincount(np.maximum(group, 0), weights=secs, minlength=ngroups)
+        wall = np.bincount(np.maximum(g.group, 0), weights=secs, minlength=g.ngroups)
+    return watch.astype("float64"), wall.astype("float64")
 
-    # Unique coverage share and completion, per viewer.
-    avg_share = np.full(ngroups, np.nan)
-    completion = np.full(ngroups, np.nan)
-    if known and ok.any():
-        d_ok = dur[ok]
-        cs = np.clip(start[ok], 0, d_ok)
-        ce = np.clip(end[ok], 0, d_ok)
-        covered = _bins.union_lengths(cs, ce, pidx, len(viewer_pairs))
-        pair_dur = np.zeros(len(viewer_pairs))
-        np.maximum.at(pair_dur, pidx, d_ok)
-        pg = viewer_pairs // nsess
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share_sum = np.bincount(pg, weights=covered / pair_dur, minlength=ngroups)
-            avg_share = np.where(viewers > 0, share_sum / np.maximum(viewers, 1), np.nan)
-        point = np.maximum(d_ok - 30.0, 0.95 * d_ok)
-        hits = (start[ok] <= point + 1e-9) & (end[ok] > point)
-        done = np.zeros(len(viewer_pairs), dtype=bool)
-        done[pidx[hits]] = True
-        completion = np.where(
-            viewers > 0,
-            np.bincount(pg, weights=done.astype("float64"), minlength=ngroups)
-            / np.maximum(viewers, 1),
-            np.nan,
+
+@dataclass
+class _Groups:
+    """The table's rows: group code of each segment and of each impression row (-1 none)."""
+
+    labels: pd.Index
+    ngroups: int
+    group: Ints
+    imp_group: Ints
+
+
+def _groups(
+    segments: pd.DataFrame,
+    keys: list[str],
+    sessions: pd.DataFrame | None,
+    imp: pd.DataFrame | None,
+) -> _Groups:
+    """Groups from the segments and from impressions (a video loaded but never played is a
+    row)."""
+    n = len(segments)
+    if not keys:
+        nimp = 0 if imp is None else len(imp)
+        return _Groups(
+            pd.RangeIndex(1), 1, np.zeros(n, dtype=np.int64), np.zeros(nimp, dtype=np.int64)
         )
+    seg_keys = _key_frame(segments, keys, sessions)
+    imp_keys = None
+    if imp is not None:
+        sid = segments["session_id"].astype(object).astype(str).to_numpy()
+        first_seg = seg_keys.assign(session_id=sid).drop_duplicates("session_id")
+        imp_keys = _key_frame(imp, keys, sessions, fallback=first_seg.set_index("session_id"))
+    both = pd.concat([seg_keys, imp_keys]) if imp_keys is not None else seg_keys
+    grouped = both.reset_index(drop=True).groupby(keys, sort=True, dropna=True, observed=True)
+    codes = grouped.ngroup().to_numpy()
+    codes = np.where(pd.isna(codes), -1, codes).astype(np.int64)
+    labels = grouped.size().index
+    return _Groups(labels, len(labels), codes[:n], codes[n:])
 
-    # Curves behind the point lists.
-    c = _curves(segments, dur, group, ngroups, bin_size=bin_size, bins=None)
+
+def _lengths(
+    segments: pd.DataFrame,
+    duration: Duration,
+    g: _Groups,
+    keys: list[str],
+    end: Floats,
+    bin_size: float,
+) -> tuple[Floats, Floats]:
+    """Each segment's video length and each group's (NaN unknown).
+
+    Without ``duration``, the furthest position watched per group stands in, for the
+    curves behind the point lists only.
+    """
+    ok = g.group >= 0
+    g_ok = g.group[ok]
+    group_duration = np.full(g.ngroups, np.nan)
+    if duration is None:
+        furthest = np.zeros(g.ngroups)
+        if ok.any():
+            np.maximum.at(furthest, g_ok, np.nan_to_num(end[ok], nan=0.0))
+        dur = furthest[np.maximum(g.group, 0)] if len(segments) else np.zeros(0)
+        return np.where(dur > 0, dur, bin_size), group_duration
+    dur = _durations.per_row(segments, duration)
+    if ok.any():
+        tmp = np.zeros(g.ngroups)
+        np.maximum.at(tmp, g_ok, dur[ok])
+        group_duration = np.where(np.bincount(g_ok, minlength=g.ngroups) > 0, tmp, np.nan)
+    lengths = _durations.given_by_video(duration)
+    if lengths is None:
+        group_duration[:] = _durations.axis_length(duration)
+    elif keys and keys[0] == "video_id":
+        # Videos with impressions but no segment still have a known length.
+        vid = g.labels.get_level_values(0) if isinstance(g.labels, pd.MultiIndex) else g.labels
+        looked_up = lengths.reindex(pd.Index(vid).astype(str)).to_numpy()
+        group_duration = np.where(np.isnan(group_duration), looked_up, group_duration)
+    return dur, group_duration
+
+
+def _impressions(
+    segments: pd.DataFrame,
+    imp: pd.DataFrame | None,
+    g: _Groups,
+    pb: pd.DataFrame,
+    sess_labels: pd.Index,
+    views: Ints,
+) -> tuple[Floats, int]:
+    """Impressions per group (readies, never fewer than the playbacks seen in segments) and
+    those of sessions whose group is unknown."""
+    impressions = np.full(g.ngroups, np.nan)
+    if imp is None:
+        total = _total_playbacks(segments) if g.ngroups == 1 else None
+        if total is not None:
+            impressions = np.array([float(max(total, views[0]))])
+        return impressions, 0
+    sid = imp["session_id"].astype(str).to_numpy()
+    ready = imp["ready"].to_numpy(dtype="int64")
+    per_session = pb.groupby("s").size()
+    seen = pd.Series(per_session.to_numpy(), index=sess_labels.take(per_session.index))
+    ready = np.maximum(ready, seen.reindex(sid).fillna(0).to_numpy(dtype="int64"))
+    attributed = g.imp_group >= 0
+    impressions = np.bincount(
+        g.imp_group[attributed], weights=ready[attributed], minlength=g.ngroups
+    ).astype("float64")
+    # Sessions with segments but no ready event still had at least their playbacks.
+    no_ready = ~sess_labels.take(pb["s"].to_numpy()).isin(sid)
+    impressions += np.bincount(pb["g"].to_numpy()[no_ready], minlength=g.ngroups)
+    return impressions, int(ready[~attributed].sum())
+
+
+def _coverage(
+    start: Floats, end: Floats, dur: Floats, pidx: Ints, pair_group: Ints, viewers: Ints
+) -> tuple[Floats, Floats]:
+    """Mean unique share watched and completion rate per group, over its viewers.
+
+    Inputs are the rows with a group; ``pidx`` is each row's (group, session) pair and
+    ``pair_group`` the group of each pair.
+    """
+    ngroups = len(viewers)
+    npairs = len(pair_group)
+    covered = _bins.union_lengths(np.clip(start, 0, dur), np.clip(end, 0, dur), pidx, npairs)
+    pair_dur = np.zeros(npairs)
+    np.maximum.at(pair_dur, pidx, dur)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_sum = np.bincount(pair_group, weights=covered / pair_dur, minlength=ngroups)
+        avg_share = np.where(viewers > 0, share_sum / np.maximum(viewers, 1), np.nan)
+    point = np.maximum(dur - 30.0, 0.95 * dur)
+    hits = (start <= point + 1e-9) & (end > point)
+    done = np.zeros(npairs, dtype=bool)
+    done[pidx[hits]] = True
+    finished = np.bincount(pair_group, weights=done.astype("float64"), minlength=ngroups)
+    completion = np.where(viewers > 0, finished / np.maximum(viewers, 1), np.nan)
+    return avg_share, completion
+
+
+def _points(
+    segments: pd.DataFrame,
+    start: Floats,
+    end: Floats,
+    dur: Floats,
+    g: _Groups,
+    sess: Ints,
+    playback: Ints,
+    *,
+    bin_size: float,
+    top: int,
+    max_bins: int,
+) -> tuple[list[list[float]], list[list[float]], list[list[float]]]:
+    """Drop-offs, skip zones and rewatch hot spots per group, from the curves behind them."""
+    c = _curves(
+        segments,
+        dur,
+        g.group,
+        g.ngroups,
+        bin_size=bin_size,
+        bins=None,
+        max_bins=max_bins,
+        what="engagement",
+    )
     b = c.binned
-    skips = _skip_counts(segments, start, end, dur, group, sess, playback, b, bin_size)
+    skips = _skip_counts(segments, start, end, dur, g.group, sess, playback, b, bin_size)
     drop_offs, skip_zones, hot_spots = [], [], []
-    for g in range(ngroups):
-        lo, hi = int(b.offsets[g]), int(b.offsets[g] + b.nbins[g])
+    for k in range(g.ngroups):
+        lo, hi = int(b.offsets[k]), int(b.offsets[k] + b.nbins[k])
         pos = c.position[lo:hi]
         vw = c.viewers[lo:hi].astype("float64")
         vs = c.views[lo:hi].astype("float64")
@@ -348,43 +446,20 @@ def engagement(
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(vw > 0, vs / np.maximum(vw, 1), 0.0)
         hot_spots.append(distinct_peaks(ratio, pos, ratio > 1, top))
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        play_rate = np.where(impressions > 0, views / impressions, np.nan)
-    out = pd.DataFrame(
-        {
-            "duration": group_duration,
-            "impressions": impressions,
-            "views": views.astype(np.int64),
-            "viewers": viewers.astype(np.int64),
-            "play_rate": play_rate,
-            "watch_time": watch.astype("float64"),
-            "wall_time": wall.astype("float64"),
-            "avg_share_watched": avg_share,
-            "completion_rate": completion,
-            "drop_offs": drop_offs,
-            "skip_zones": skip_zones,
-            "rewatch_hot_spots": hot_spots,
-        },
-        index=labels,
-    )[_COLUMNS]
-    out.attrs["segments_without_cohort"] = missing_cohort
-    out.attrs["impressions_unattributed"] = unattributed
-    out.attrs["bin_size"] = bin_size
-    return out
+    return drop_offs, skip_zones, hot_spots
 
 
 def _skip_counts(
     segments: pd.DataFrame,
-    start: np.ndarray,
-    end: np.ndarray,
-    dur: np.ndarray,
-    group: np.ndarray,
-    sess: np.ndarray,
-    playback: np.ndarray,
+    start: Floats,
+    end: Floats,
+    dur: Floats,
+    group: Ints,
+    sess: Ints,
+    playback: Ints,
     layout: Binned,
     bin_size: float,
-) -> np.ndarray:
+) -> Ints:
     """Per flat bin: how many forward jumps within a playback passed over it."""
     n = len(start)
     if "started_at" in segments.columns:
@@ -403,7 +478,14 @@ def _skip_counts(
     gap_start, gap_end = e[:-1][jump], s[1:][jump]
     ngroups = len(layout.nbins)
     b = _bins.bin_segments(
-        gap_start, gap_end, dur[order][1:][jump], g[1:][jump], ngroups, bin_size=bin_size
+        gap_start,
+        gap_end,
+        dur[order][1:][jump],
+        g[1:][jump],
+        ngroups,
+        bin_size=bin_size,
+        # The same lengths as the curves', which were checked against the cap.
+        max_bins=int(layout.nbins.max(initial=1)),
     )
     # Lay the gaps out on the curves' flat axis (groups without gaps have no bins here).
     first = np.minimum(b.first - b.offsets[b.group], layout.nbins[b.group] - 1)

@@ -15,6 +15,7 @@ API_KEY = None
 BASE_URL = None"""
 
 SETUP = """\
+import atexit
 import tempfile
 from pathlib import Path
 
@@ -27,11 +28,25 @@ pd.set_option("display.max_columns", 12)
 pd.set_option("display.width", 140)
 
 if API_KEY is None and BASE_URL is None:
-    # A local api.video-compatible server on 127.0.0.1 with a simulated project.
+    # A local api.video-compatible server on 127.0.0.1 with a simulated project. It lives
+    # as long as this kernel (stopped at exit), so cells can be re-run after "Run All".
     sandbox = avi.sandbox.serve().start()
+    atexit.register(sandbox.stop)
     API_KEY, BASE_URL = sandbox.api_key, sandbox.base_url
 # progress=False: no progress bars, so that the exported HTML holds no stale bars.
 api = avi.connect(API_KEY, base_url=BASE_URL, cache=None, progress=False)"""
+
+# The last cell of every notebook: the sandbox is not stopped by a cell, so that a live
+# kernel keeps working after "Run All" (the dashboard's callbacks load through it).
+SANDBOX_NOTE = (
+    "md",
+    "The local sandbox lives as long as the kernel and stops when the kernel does; "
+    "`sandbox.stop()` stops it sooner (later loads then fail with a message saying so).",
+)
+
+#: Cells that only work with a live frontend (widgets); nbclient skips this tag, JupyterLab
+#: runs them.
+LIVE_ONLY = "skip-execution"
 
 
 def nb(cells):
@@ -116,7 +131,7 @@ QUICKSTART = [
         'path = avi.report(api, Path(tempfile.mkdtemp()) / "report.html", videos=[video_id])\n'
         'print(path.name, f"{path.stat().st_size / 1e3:.0f} kB")',
     ),
-    ("code", "if 'sandbox' in globals():\n    sandbox.stop()"),
+    SANDBOX_NOTE,
 ]
 
 RETENTION = [
@@ -178,7 +193,11 @@ RETENTION = [
         "fig, ax = plt.subplots(figsize=(10, 4))\n"
         "avi.plot_retention(by_device, ax=ax, rewatch=False)\nplt.show()",
     ),
-    ("code", 'avi.engagement(segs, by="device_type", duration=duration, sessions=sessions)'),
+    (
+        "code",
+        'avi.engagement(segs, by="device_type", duration=duration, sessions=sessions, '
+        "events=events)",
+    ),
     (
         "md",
         "## Heatmap: one row per session\n\nGrey is skipped, green watched once, orange and red "
@@ -202,11 +221,14 @@ RETENTION = [
     ),
     (
         "md",
-        "## Interactive\n\nIn a live notebook, `avi.dashboard(api)` gives the same views with "
-        "pickers for the video, period, bins, cohort and view. It is not run here, because "
-        "exported HTML cannot run widget callbacks.",
+        "## Interactive\n\nIn a live notebook (JupyterLab, with ipywidgets), the next cell "
+        "shows the same views with pickers for the video, period (default: the last 30 days), "
+        "bins, cohort and view, loading each video through `api` as you pick it. Static runs "
+        "(`./run main`) skip the cell (tagged `skip-execution`): exported HTML cannot run "
+        "widget callbacks.",
     ),
-    ("code", "if 'sandbox' in globals():\n    sandbox.stop()"),
+    ("code", "ui = avi.dashboard(api)\nui", LIVE_ONLY),
+    SANDBOX_NOTE,
 ]
 
 LIVE = [
@@ -240,8 +262,8 @@ LIVE = [
         'names = streams.set_index("live_stream_id")["name"]\n'
         'daily = pd.DataFrame({names.get(s, s): c["viewers"].resample("1D").max()\n'
         "                      for s, c in curves.items()})\n"
-        'ax = daily.plot(figsize=(10, 3), drawstyle="steps-post")\n'
-        'ax.set_ylabel("daily peak viewers")\nplt.show()',
+        "fig, ax = plt.subplots(figsize=(10, 3))\n"
+        'avi.plot_steps(daily, ax=ax, freq="1D", ylabel="daily peak viewers")\nplt.show()',
     ),
     (
         "code",
@@ -265,7 +287,7 @@ LIVE = [
         'live.groupby(["live_stream_id", "location_country"], observed=True).size()'
         ".unstack(fill_value=0)",
     ),
-    ("code", "if 'sandbox' in globals():\n    sandbox.stop()"),
+    SANDBOX_NOTE,
 ]
 
 DATA = [
@@ -303,10 +325,11 @@ DATA = [
     (
         "code",
         "fig, ax = plt.subplots(figsize=(10, 3))\n"
-        'plays.set_index("emitted_at")["metric_value"].plot(ax=ax, drawstyle="steps-post")\n'
-        'ax.set_ylabel("plays per hour")\nplt.show()',
+        'per_hour = plays.set_index("emitted_at")["metric_value"]\n'
+        'avi.plot_steps(per_hour, ax=ax, freq="1h", label="plays", ylabel="plays per hour")\n'
+        "plt.show()",
     ),
-    ("code", "if 'sandbox' in globals():\n    sandbox.stop()"),
+    SANDBOX_NOTE,
 ]
 
 for name, cells in [

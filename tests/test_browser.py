@@ -144,3 +144,58 @@ def test_the_checks_would_catch_an_unescaped_payload(browser, tmp_path):
         assert any(not (u == visit.url or u.startswith("data:")) for u in visit.requests)
     finally:
         visit.close()
+
+
+#: Headers whose words do not fit their cell (the cell had to break a word), and ids that
+#: run over more than one line.
+_BROKEN = """() => {
+  const broken = [];
+  const probe = document.createElement('span');
+  probe.style.cssText = 'white-space:nowrap;position:absolute;visibility:hidden';
+  document.body.appendChild(probe);
+  for (const th of document.querySelectorAll('thead th')) {
+    const s = getComputedStyle(th);
+    probe.style.font = s.font;
+    const room = th.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    for (const word of th.textContent.split(/\\s+/).filter(Boolean)) {
+      probe.textContent = word;
+      if (probe.getBoundingClientRect().width > room + 0.5) broken.push(th.textContent);
+    }
+  }
+  probe.remove();
+  const ids = Array.from(document.querySelectorAll('span.id'));
+  const wrapped = ids.filter(e => e.getClientRects().length > 1).map(e => e.textContent);
+  return {broken, wrapped, ids: ids.length, headers: document.querySelectorAll('thead th').length};
+}"""
+
+
+@pytest.mark.parametrize("width", [1200, 800])
+def test_headers_do_not_break_mid_word_and_ids_stay_on_one_line(browser, report_path, width):
+    visit = Visit(browser, report_path)
+    try:
+        visit.page.set_viewport_size({"width": width, "height": 900})
+        found = visit.page.evaluate(_BROKEN)
+        assert found["headers"] > 20 and found["ids"] > 5
+        assert found["broken"] == []
+        assert found["wrapped"] == []
+    finally:
+        visit.close()
+
+
+def test_the_header_check_would_catch_a_broken_word(browser, tmp_path):
+    """Negative control: a header squeezed into a narrow column is reported."""
+    page = tmp_path / "narrow.html"
+    page.write_text(
+        "<!DOCTYPE html><table style='width:60px'><thead><tr>"
+        "<th style='overflow-wrap:anywhere'>impressions</th></tr></thead></table>"
+        "<span class='id' style='display:inline-block;width:30px'>x</span>"
+        "<div style='width:40px'><span class='id'>viLong vi2Long vi3Long</span></div>",
+        encoding="utf-8",
+    )
+    visit = Visit(browser, page)
+    try:
+        found = visit.page.evaluate(_BROKEN)
+        assert found["broken"] == ["impressions"]
+        assert found["wrapped"] == ["viLong vi2Long vi3Long"]
+    finally:
+        visit.close()

@@ -113,3 +113,12 @@ def test_matches_loop(spans, step):
     assert out.attrs["peak"] == max(expected)
     assert out.attrs["peak"] <= len(spans)
     assert np.isclose(out.attrs["average"], np.mean(expected))
+
+
+def test_too_many_intervals_fail_before_allocating():
+    day = make_sessions([(0, 86_400)])
+    with pytest.raises(ValueError, match="larger freq"):
+        concurrency(day, freq="1ms")
+    with pytest.raises(ValueError, match="max_bins=10"):
+        concurrency(day, freq="1h", max_bins=10)
+    assert len(concurrency(day, freq="1h", max_bins=24)) == 24

@@ -6,6 +6,7 @@ plots into ``Output.outputs`` directly, so the tests read them there.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 
 import ipywidgets as widgets
@@ -118,7 +119,13 @@ class TestFromFrames:
         monkeypatch.setattr(retention_module, "retention", broken)
         ui.bin_size.value = 5.0
         assert "bad &lt;b&gt;input&lt;/b&gt;" in ui.status.value
-        assert ui.out.outputs == () and ui.result is None
+        assert ui.result is None
+        # The output says what went wrong, in one box, instead of keeping the last chart.
+        (box,) = ui.out.outputs
+        assert "image/png" not in box["data"]
+        page = box["data"]["text/html"]
+        assert "ValueError" in page and "bad &lt;b&gt;input&lt;/b&gt;" in page
+        assert "Traceback" not in page
 
     def test_needs_data(self):
         with pytest.raises(ValueError, match="client"):
@@ -149,3 +156,70 @@ class TestThroughClient:
         ui.cohort.value = "metadata.plan"
         assert ui.result.index.names[0] == "metadata.plan"
         assert set(ui.result.index.get_level_values(0)) <= {"free", "pro", "team", "enterprise"}
+
+
+class TestWhatTheUserSees:
+    def test_the_next_video_replaces_the_chart_with_loading_at_once(self, frames, world):
+        ui = avi.dashboard(**frames)
+        seen: list[tuple] = []
+        ui.out.observe(lambda change: seen.append(change["new"]), names="outputs")
+        ui.video.value = world.videos[1]["videoId"]
+        assert len(seen) >= 2
+        first, last = seen[0], seen[-1]
+        assert "loading" in first[0]["data"]["text/html"] and "image/png" not in first[0]["data"]
+        assert "image/png" in last[0]["data"]
+
+    def test_video_dropdown_is_as_wide_as_the_output(self, frames):
+        ui = avi.dashboard(**frames)
+        assert ui.video.layout.width == "98%"
+        assert ui.children[0] is ui.video  # a row of its own: titles are not cut off
+
+    def test_engagement_table_scrolls_and_bars_do_not_repeat_the_video(self, frames):
+        ui = avi.dashboard(**frames)
+        ui.cohort.value = "device_type"
+        ui.view.value = "engagement"
+        png, table = ui.out.outputs
+        assert "image/png" in png["data"]
+        page = table["data"]["text/html"]
+        assert page.startswith('<div class="avi-table" style="overflow-x:auto')
+        video_id = ui.video.value
+        assert video_id not in page  # one video: its id is not a column of every row
+
+    def test_period_placeholder_is_the_last_30_days(self, sandbox):
+        api = avi.connect(sandbox.api_key, base_url=sandbox.base_url, cache=None, progress=False)
+        ui = avi.dashboard(api, period=PERIOD)
+        today = dt.datetime.now(dt.UTC).date()
+        first = today - dt.timedelta(days=29)
+        assert ui.period.placeholder == f"{first}/{today}"
+        assert "last 30 days" in ui.period_hint.value
+
+    def test_a_stopped_sandbox_is_said_in_the_output_not_raised(self, world):
+        server = avi.sandbox.serve(world).start()
+        try:
+            api = avi.connect(server.api_key, base_url=server.base_url, cache=None, progress=False)
+            ui = avi.dashboard(api, period=PERIOD)
+            assert ui.result is not None
+        finally:
+            server.stop()
+        ui.video.value = world.videos[1]["videoId"]
+        assert ui.result is None
+        (box,) = ui.out.outputs
+        page = box["data"]["text/html"]
+        assert "APIError" in page and "Traceback" not in page
+        assert server.base_url.split("//")[1].split("/")[0] in page  # which server it was
+
+
+def test_draw_view_is_a_function_of_the_frames_and_the_controls(frames, world):
+    from apivideo_insights import _frames
+    from apivideo_insights.dashboard import draw_view
+
+    video = _frames.prepare(_frames.Frames.from_arguments(**frames)).video(
+        world.videos[0]["videoId"]
+    )
+    shown = draw_view(video, view="retention", bin_size=10.0)
+    assert shown.result is not None and shown.result.index[1] == 10.0
+    assert "image/png" in shown.outputs[0]["data"]
+    by = draw_view(video, view="engagement", cohort="device_type")
+    assert by.result is not None and "device_type" in by.result.index.names
+    with pytest.raises(ValueError, match="view must be one of"):
+        draw_view(video, view="pie")

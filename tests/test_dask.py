@@ -126,11 +126,14 @@ def test_wrappers_keep_the_pandas_functions_identity():
     engagement = importlib.import_module("apivideo_insights.engagement")
 
     assert avi.segments.__wrapped__ is segments.segments
-    assert avi.retention.__wrapped__ is retention.retention
-    assert avi.heatmap.__wrapped__ is retention.heatmap
-    assert avi.engagement.__wrapped__ is engagement.engagement
+    # The metrics are dask-aware where they are defined: one function, one name.
+    assert avi.retention is retention.retention
+    assert avi.heatmap is retention.heatmap
+    assert avi.engagement is engagement.engagement
+    assert avi.collect is _dask.collect
+    for func in (avi.segments, avi.retention, avi.heatmap, avi.engagement):
+        assert "dask DataFrame" in (func.__doc__ or ""), func.__name__
     assert avi.segments.__name__ == "segments"
-    assert "dask DataFrame" in (avi.segments.__doc__ or "")
 
 
 def test_is_dask_collection():
@@ -254,6 +257,19 @@ def test_heatmap_of_selected_sessions_keeps_their_order(dask_segments, pandas_se
     want = avi.heatmap(want_in, duration=float(durations[vid]), sessions=chosen)
     pd.testing.assert_frame_equal(got, want)
     assert got.loc["not-a-session"].sum() == 0
+    by_ids = avi.heatmap(
+        dask_segments[dask_segments["video_id"] == vid],
+        duration=float(durations[vid]),
+        session_ids=chosen,
+    )
+    pd.testing.assert_frame_equal(by_ids, want)
+
+
+def test_bad_lengths_fail_before_any_partition_is_computed(dask_segments):
+    with pytest.raises(ValueError, match="max_bins"):
+        avi.retention(dask_segments, duration=1e9)
+    with pytest.raises(ValueError, match="duration is required"):
+        avi.retention(dask_segments, duration=None)
 
 
 def test_engagement_equals_pandas(

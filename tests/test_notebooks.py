@@ -42,7 +42,53 @@ def test_stored_clean_with_a_parameters_cell(path: Path):
     text = "\n".join(c.source for c in code)
     assert "import apivideo_insights as avi" in text
     assert "progress=False" in text
-    assert "avi.dashboard(" not in text  # no widget-only output in static exports
+    # Widget cells run in a live kernel only: nbclient skips cells tagged skip-execution,
+    # so static exports hold no widget output.
+    for cell in code:
+        if "avi.dashboard(" in cell.source:
+            assert "skip-execution" in cell.metadata.get("tags", []), cell.source
+    # No cell stops the sandbox: a live kernel keeps working after "Run All".
+    assert not re.search(r"^\s*sandbox\.stop\(\)", text, re.M)
+    if "avi.sandbox.serve()" in text:
+        assert "atexit.register(sandbox.stop)" in text
+
+
+def test_dashboard_works_after_run_all_in_a_live_kernel():
+    """What a user does in JupyterLab: Run All (the dashboard cell included), then use the
+    dashboard's controls. The added last cell plays the user."""
+    import nbformat.v4 as v4
+    from nbclient import NotebookClient
+
+    path = default_notebooks_dir() / "02-retention-and-heatmaps.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert any("avi.dashboard(api)" in c.source for c in nb.cells)
+    nb.cells.append(
+        v4.new_code_cell(
+            "ui.view.value = 'heatmap'\n"
+            "ui.video.value = ui.video.options[-1][1]\n"
+            "ui.cohort.value = 'device_type'\n"
+            "ui.view.value = 'retention'\n"
+            "assert ui.result is not None, ui.status.value\n"
+            "assert 'Error' not in ui.status.value, ui.status.value\n"
+            "print('dashboard ok:', ui.status.value)"
+        )
+    )
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        startup_timeout=60,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        skip_cells_with_tag="run-everything",  # a live frontend runs the widget cell too
+    )
+    client.execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    mimes = {m for o in outputs for m in o.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" in mimes
+    last = nb.cells[-1].outputs
+    assert any("dashboard ok: retention of" in o.get("text", "") for o in last), last
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

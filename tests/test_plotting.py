@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.image import AxesImage
 
 import apivideo_insights as avi
-from apivideo_insights.plotting import HEATMAP_COLORS, format_seconds
+from apivideo_insights.plotting import (
+    _TIME_STEPS,
+    COHORT_COLORS,
+    FONT_FALLBACK,
+    HEATMAP_COLORS,
+    PASSES_LABEL,
+    RETENTION_YLABEL,
+    format_seconds,
+    spread_labels,
+    time_ticks,
+)
+
+ROUND_STEPS = {float(s) for s in _TIME_STEPS}
 
 
 def _heat(seed: int = 0, n: int = 40, n_bins: int = 24, width: float = 5.0) -> pd.DataFrame:
@@ -58,6 +75,11 @@ def cohort_curve() -> pd.DataFrame:
     return pd.concat(parts, names=["device_type", "position"])
 
 
+def _chapter_titles(ax: Axes) -> list[str]:
+    (top,) = ax.child_axes
+    return [t.get_text() for t in top.get_xticklabels()]
+
+
 def _labels(ax: Axes) -> list[str]:
     return [str(line.get_label()) for line in ax.get_lines()]
 
@@ -92,7 +114,11 @@ class TestRetention:
     def test_one_line_per_cohort_with_distinct_colours(self, cohort_curve):
         ax = avi.plot_retention(cohort_curve, rewatch=False)
         visible = [li for li in ax.get_lines() if not str(li.get_label()).startswith("_")]
-        assert [li.get_label() for li in visible] == ["desktop", "mobile", "tv"]
+        assert [li.get_label() for li in visible] == [
+            "desktop (n=40)",
+            "mobile (n=40)",
+            "tv (n=40)",
+        ]
         colours = {to_rgba(li.get_color()) for li in visible}
         assert len(colours) == 3
         legend = ax.get_legend()
@@ -112,6 +138,35 @@ class TestRetention:
             t.get_text().split(" at ")[1] for t in notes
         }
 
+    def test_dropoff_labels_clear_of_the_curve_and_of_each_other(self):
+        # A steep stretch: many falls close together, the labels' worst case.
+        ret = np.r_[np.linspace(1.0, 0.9, 10), [0.7, 0.5, 0.35, 0.3, 0.28], np.full(10, 0.25)]
+        curve = pd.DataFrame(
+            {"retention": ret, "rewatch": 1.0},
+            index=pd.Index(np.arange(len(ret)) * 5.0, name="position"),
+        )
+        fig, ax = plt.subplots(figsize=(6, 3))
+        avi.plot_retention(curve, ax=ax, annotate_dropoffs=4)
+        fig.canvas.draw()
+        notes = [t for t in ax.texts if t.get_text().startswith("−")]
+        assert len(notes) == 4
+        boxes = [t.get_bbox_patch().get_window_extent() for t in notes]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not a.overlaps(b), "drop-off labels overlap"
+        # Every label sits above the highest point of the curve (its own band).
+        to_data = ax.transData.inverted()
+        curve_top = max(np.asarray(li.get_ydata(), dtype=float).max() for li in ax.get_lines())
+        for box in boxes:
+            assert to_data.transform((box.x0, box.y0))[1] > curve_top
+
+    def test_passes_line_and_y_axis_say_what_they_show(self, curve):
+        ax = avi.plot_retention(curve, annotate_dropoffs=0)
+        assert ax.get_ylabel() == RETENTION_YLABEL == "viewers still watching (%)"
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels == ["retention", PASSES_LABEL]
+        assert "rewatch" in PASSES_LABEL
+
     def test_chapters_marked_and_dollar_signs_shown_literally(self, curve):
         chapters = pd.DataFrame(
             {
@@ -124,18 +179,98 @@ class TestRetention:
         avi.plot_retention(curve, ax=ax, chapters=chapters, annotate_dropoffs=0)
         vlines = [li for li in ax.get_lines() if li.get_linestyle() == ":"]
         assert [li.get_xdata()[0] for li in vlines] == [0.0, 40.0, 90.0]
-        texts = [t.get_text() for t in ax.texts]
-        assert r" Costs \$5 vs \$10" in texts
         fig.canvas.draw()  # mathtext would fail to parse an unescaped "$5 vs $"
+        assert _chapter_titles(ax) == ["Intro", r"Costs \$5 vs \$10", "<b>End</b>"]
+        # Titles sit above the Axes, never over the curve.
+        plot_top = ax.get_window_extent().y1
+        top_axis = ax.child_axes[0]
+        assert all(t.get_window_extent().y0 >= plot_top for t in top_axis.get_xticklabels())
 
     def test_chapters_as_pairs(self, curve):
         ax = avi.plot_retention(curve, chapters=[(30, "A"), (60, "B")], annotate_dropoffs=0)
-        assert {t.get_text() for t in ax.texts} == {" A", " B"}
+        assert _chapter_titles(ax) == ["A", "B"]
+        assert not ax.texts
 
     def test_axis_formatting(self, curve):
         ax = avi.plot_retention(curve)
         assert ax.xaxis.get_major_formatter()(83, 0) == "1:23"
         assert ax.yaxis.get_major_formatter()(0.5, 0) == "50%"
+
+    @pytest.mark.parametrize("duration", [37.0, 200.0, 610.0, 1500.0, 5400.0])
+    def test_time_ticks_on_round_minutes_and_seconds(self, duration):
+        n = 50
+        curve = pd.DataFrame(
+            {"retention": np.linspace(1, 0.2, n), "rewatch": 1.0},
+            index=pd.Index(np.arange(n) * duration / n, name="position"),
+        )
+        fig, ax = plt.subplots()
+        avi.plot_retention(curve, ax=ax)
+        fig.canvas.draw()
+        ticks = [t for t in ax.get_xticks() if 0 <= t <= duration]
+        steps = set(np.round(np.diff(ticks), 6))
+        assert len(steps) == 1 and steps <= ROUND_STEPS, (duration, ticks)
+        assert 3 <= len(ticks) <= 9
+
+    def test_many_cohorts_grouped_with_counts_and_distinct_colours(self):
+        sizes = [400, 300, 200, 150, 120, 100, 90, 80, 70, 60, 50, 40, 3, 1]
+        parts = {}
+        for k, n in enumerate(sizes):
+            viewers = np.maximum(np.round(n * np.linspace(1, 0.3, 6)), 0).astype(int)
+            parts[f"c{k:02d}"] = pd.DataFrame(
+                {"viewers": viewers, "views": viewers, "retention": viewers / n, "rewatch": 1.0},
+                index=pd.Index(np.arange(6) * 10.0, name="position"),
+            )
+        curve = pd.concat(parts, names=["location_country", "position"])
+        curve.attrs["sessions"] = {f"c{k:02d}": n for k, n in enumerate(sizes)}
+        ax = avi.plot_retention(curve, rewatch=False)
+        visible = [li for li in ax.get_lines() if not str(li.get_label()).startswith("_")]
+        labels = [str(li.get_label()) for li in visible]
+        assert len(visible) == len(COHORT_COLORS)
+        assert labels[0] == "c00 (n=400)"
+        # The ten largest keep their own line; the rest (k=4, 40+3+1+50?) become "other".
+        assert labels[-1] == "other (4 cohorts, 94 sessions)"
+        colours = [to_rgba(li.get_color()) for li in visible]
+        assert len(set(colours)) == len(colours)
+        other = np.asarray(visible[-1].get_ydata(), dtype=float)[:-1]
+        merged = sum(parts[c]["viewers"].to_numpy() for c in ("c10", "c11", "c12", "c13"))
+        np.testing.assert_allclose(other, merged / 94)
+
+    def test_one_session_cohort_is_not_a_line_of_its_own(self, cohort_curve):
+        tiny = cohort_curve.xs("tv", level=0).head(3).assign(viewers=1, views=1, retention=1.0)
+        curve = pd.concat(
+            {
+                "desktop": cohort_curve.xs("desktop", level=0),
+                "mobile": cohort_curve.xs("mobile", level=0),
+                "tv": tiny,
+                "console": tiny,
+            },
+            names=["device_type", "position"],
+        )
+        ax = avi.plot_retention(curve, rewatch=False)
+        labels = [str(t.get_text()) for t in ax.get_legend().get_texts()]
+        assert labels == ["desktop (n=40)", "mobile (n=40)", "not drawn: 2 cohorts with 2 sessions"]
+        drawn = [li for li in ax.get_lines() if not str(li.get_label()).startswith("_")]
+        assert len(drawn) == 2  # the two sessions of tv and console draw no curve
+
+    def test_small_cohorts_together_make_an_other_curve(self, cohort_curve):
+        tiny = cohort_curve.xs("tv", level=0).head(3).assign(viewers=3, views=3, retention=1.0)
+        curve = pd.concat(
+            {"desktop": cohort_curve.xs("desktop", level=0), "tv": tiny, "console": tiny},
+            names=["device_type", "position"],
+        )
+        ax = avi.plot_retention(curve, rewatch=False)
+        labels = [str(t.get_text()) for t in ax.get_legend().get_texts()]
+        assert labels == ["desktop (n=40)", "other (2 cohorts, 6 sessions)"]
+
+    def test_cjk_titles_render_with_a_cjk_font(self, recwarn):
+        if not {f.name for f in font_manager.fontManager.ttflist}.intersection(FONT_FALLBACK):
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail("no CJK font: install Debian's fonts-noto-cjk (./run test does)")
+            pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+        fig, ax = plt.subplots()
+        ax.set_title("Résumé — 日本語")
+        fig.canvas.draw()
+        assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
     def test_wrong_input_says_what_to_pass(self, curve):
         with pytest.raises(TypeError, match=r"avi\.retention"):
@@ -224,6 +359,11 @@ class TestConcurrency:
         ax = avi.plot_concurrency(conc["viewers"], annotate_peak=False, average=False)
         assert len(ax.get_lines()) == 1
 
+    def test_last_minute_drawn_as_wide_as_the_others(self, conc):
+        ax = avi.plot_concurrency(conc, annotate_peak=False, average=False)
+        x = ax.get_lines()[0].get_xdata()
+        assert pd.Timestamp(x[-1]) == conc.index[-1] + pd.Timedelta("1min")
+
     def test_one_line_per_stream(self, conc):
         multi = pd.concat({"li1": conc, "li2": conc // 2}, names=["live_stream_id", "time"])
         ax = avi.plot_concurrency(multi)
@@ -264,9 +404,71 @@ class TestEngagement:
         ax = avi.plot_engagement(multi, sort=False)
         assert [t.get_text() for t in ax.get_yticklabels()] == ["vi1 / a", "vi1 / b", "vi2 / a"]
 
+    def test_a_level_with_one_value_is_not_repeated_in_every_label(self, table):
+        by = table.drop(columns="title").set_index(
+            pd.MultiIndex.from_tuples(
+                [("vi1", "phone"), ("vi1", "tv"), ("vi1", "computer")],
+                names=["video_id", "device_type"],
+            )
+        )
+        ax = avi.plot_engagement(by, sort=False)
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["phone", "tv", "computer"]
+
     def test_unknown_metric_lists_the_numeric_columns(self, table):
         with pytest.raises(ValueError, match=r"\['views', 'avg_share_watched'\]"):
             avi.plot_engagement(table, metric="title")
+
+
+class TestSteps:
+    def test_last_period_is_as_wide_as_the_others(self):
+        t = pd.date_range("2026-11-01", periods=30, freq="D", tz="UTC")
+        daily = pd.DataFrame({"A": np.arange(30), "B": np.arange(30)[::-1]}, index=t)
+        _fig, ax = plt.subplots()
+        assert avi.plot_steps(daily, ax=ax, ylabel="daily peak") is ax
+        for line in ax.get_lines():
+            x = line.get_xdata()
+            assert pd.Timestamp(x[-1]) == t[-1] + pd.Timedelta("1D")
+            assert line.get_ydata()[-1] == line.get_ydata()[-2]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B"]
+
+    def test_november_days_are_labelled_november(self):
+        t = pd.date_range("2026-11-01", periods=30, freq="D", tz="UTC")
+        fig, ax = plt.subplots(figsize=(10, 3))
+        avi.plot_steps(pd.Series(np.arange(30), index=t), ax=ax)
+        fig.canvas.draw()
+        december = pd.Timestamp("2026-12-01").to_datetime64()
+        for tick, text in zip(ax.get_xticks(), ax.get_xticklabels()):
+            when = mdates.num2date(tick).replace(tzinfo=None)
+            assert ("Dec" in text.get_text()) == (when >= december), (when, text.get_text())
+        assert ax.xaxis.get_major_formatter().get_offset() == ""
+        assert ax.get_xlabel() == "time (UTC), 1 Nov – 30 Nov 2026"
+
+    def test_hourly_series_with_a_given_frequency(self):
+        t = pd.date_range("2026-11-01", periods=5, freq="2h", tz="UTC")
+        ax = avi.plot_steps(pd.Series([1, 2, 3, 4, 5], index=t), freq="1h")
+        assert pd.Timestamp(ax.get_lines()[0].get_xdata()[-1]) == t[-1] + pd.Timedelta("1h")
+
+    def test_wrong_input(self):
+        with pytest.raises(TypeError, match="Series or DataFrame"):
+            avi.plot_steps([1, 2, 3])
+
+
+def test_time_ticks_pick_the_smallest_round_step():
+    assert time_ticks(0, 50).tolist() == [0, 10, 20, 30, 40, 50]
+    assert time_ticks(0, 100).tolist()[:3] == [0, 15, 30]
+    assert time_ticks(12, 95).tolist() == [15, 30, 45, 60, 75, 90]
+    assert time_ticks(0, 3 * 3600).tolist()[:2] == [0, 1800]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_spread_labels_never_overlap_in_a_row(seed):
+    rng = np.random.default_rng(seed)
+    xs = rng.random(6)
+    widths = rng.uniform(0.05, 0.2, 6)
+    placed = spread_labels(xs, widths, rows=2)
+    for row in (0, 1):
+        spans = sorted((c - w / 2, c + w / 2) for (c, r), w in zip(placed, widths) if r == row)
+        assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
 
 
 def test_format_seconds():

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 import apivideo_insights as avi
-from apivideo_insights.report import CSP, ReportData, auto_bin_size, main, render_html
+from apivideo_insights.report import CSP, ReportData, auto_bin_size, render_html
 
 #: Payloads that would run script or load something if a report put them in unescaped.
 HOSTILE = (
@@ -142,9 +143,9 @@ class TestEscaping:
     def test_payloads_are_shown_as_text(self, hostile_page):
         _, page = hostile_page
         for payload in HOSTILE:
-            assert html.escape(payload, quote=True) in page
+            assert str(escape(payload)) in page
         # Title, period, tags, metadata, cohort labels and live stream names all went through.
-        assert page.count(html.escape(HOSTILE[1], quote=True)) >= 3
+        assert page.count(str(escape(HOSTILE[1]))) >= 3
 
     def test_no_secret_in_report(self, sandbox, tmp_path):
         api = avi.connect(sandbox.api_key, base_url=sandbox.base_url, cache=None, progress=False)
@@ -167,9 +168,10 @@ class TestSources:
         assert_self_contained(page)
         titles = videos.set_index("video_id")["title"]
         for vid in wanted:
-            assert f"<h3>{html.escape(titles[vid], quote=True)}</h3>" in page
+            assert f"<h3>{escape(titles[vid])}</h3>" in page
         others = set(videos["video_id"]) - set(wanted)
-        assert not any(f"{vid} ·" in page for vid in others)
+        assert all(f'title="{vid}"' in page for vid in wanted)
+        assert not any(vid in page for vid in others)
 
     def test_from_a_dict_of_frames_with_segments(self, tmp_path):
         rng = np.random.default_rng(0)
@@ -219,18 +221,57 @@ class TestSources:
         first = small_world.videos[0]["videoId"]
         path = avi.report(data, tmp_path / "one.html", videos=[first], cohort=None, dpi=50)
         page = path.read_text("utf-8")
-        assert page.count('<div class="meta">vi') == 1
+        assert page.count('<section class="card"><h3>') == 2  # the engagement table and one card
         assert "Cohorts" not in page
 
     def test_missing_duration_is_noted(self, small_world):
+        events = small_world.events
         data = ReportData(
             videos=small_world.videos,
             sessions=small_world.sessions[small_world.sessions["video_id"].notna()],
-            events=small_world.events,
+            # Without 'end' events nothing says how long a video is.
+            events=events[events["type"] != "end"],
         )
         page = render_html(data, max_videos=1, cohort=None, dpi=40)
-        assert "no duration known" in page
+        assert "no duration known, so its charts end at the furthest position" in page
+        assert "duration unknown (watched up to " in page
         assert "have no section (max_videos=1" in page
+
+    def test_end_events_give_the_duration(self, small_world):
+        sessions = small_world.sessions[small_world.sessions["video_id"].notna()]
+        data = ReportData(videos=small_world.videos, sessions=sessions, events=small_world.events)
+        page = render_html(data, max_videos=4, cohort=None, dpi=40)
+        assert "no duration known" not in page and "duration unknown" not in page
+
+    def test_videos_without_data_say_not_loaded(self, small_world, tmp_path):
+        """One video's frames given: the others are 'not loaded', not 'nobody watched'."""
+        sessions = small_world.sessions
+        first = small_world.videos[0]["videoId"]
+        mine = sessions[sessions["video_id"] == first]
+        events = small_world.events
+        events = events[events["session_id"].isin(set(mine["session_id"]))]
+        frames = {"videos": small_world.videos, "sessions": mine, "events": events}
+        page = avi.report(frames, tmp_path / "one.html", dpi=40).read_text("utf-8")
+        others = len(small_world.videos) - 1
+        # One list of them, not a card each.
+        # Engagement, the one video, the list of the others, the cohorts of the one video.
+        assert page.count('<section class="card"><h3>') == 4
+        assert f"Not loaded ({others} videos)" in page
+        assert "Nobody watched" not in page
+        # An unknown duration is never shown as a length ("0:01" once stood for it).
+        assert "</span> · 0:01" not in page
+        # No per-cohort NaN columns: the events were given, so impressions are counted.
+        assert "impressions" in page
+
+    def test_without_events_impressions_are_left_out(self, small_world, tmp_path):
+        sessions = small_world.sessions[small_world.sessions["video_id"].notna()]
+        segs = avi.segments(small_world.events, sessions=sessions, duration=small_world.durations)
+        frames = {"videos": small_world.videos, "sessions": sessions, "segments": segs}
+        page = avi.report(frames, tmp_path / "segs.html", dpi=40).read_text("utf-8")
+        assert "Impressions and play rate are left out" in page
+        assert "<th>impressions</th>" not in page and "<th>play rate</th>" not in page
+        texts = [t.strip().lower() for t in re.findall(r">([^<]*)<", page)]
+        assert "nan" not in texts and not any("nan%" in t for t in texts)
 
     def test_a_missing_endpoint_is_noted_not_fatal(self, sandbox, tmp_path):
         api = avi.connect(sandbox.api_key, base_url=sandbox.base_url, cache=None, progress=False)
@@ -263,6 +304,34 @@ class TestSources:
         assert "every segment is taken as video all" in page
 
 
+class TestText:
+    def test_a_lone_surrogate_does_not_crash_the_report(self, small_world, tmp_path):
+        """Text decoded badly upstream ("\ud800") is written as "?", not a crash (issue 11)."""
+        videos = [dict(v) for v in small_world.videos]
+        videos[0]["title"] = "broken \ud800 title"
+        sessions = small_world.sessions.copy()
+        # object dtype: a pyarrow string column cannot hold a surrogate at all.
+        sessions["referrer_url"] = pd.Series(
+            ["https://example.com/\udcff"] * len(sessions), index=sessions.index, dtype=object
+        )
+        world = dataclasses.replace(small_world, videos=videos, sessions=sessions)
+        path = avi.report(world, tmp_path / "surrogate.html", dpi=40, cohort=None)
+        page = path.read_bytes().decode("utf-8")  # valid UTF-8
+        assert "broken ? title" in page and "https://example.com/?" in page
+
+    def test_times_and_headers_read_plainly(self, hostile_page):
+        _, page = hostile_page
+        # Drop-offs, skip zones and hot spots are moments (m:ss), not bare seconds.
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+        moments = [c for c in cells if re.fullmatch(r"(\d+:\d\d(, )?)+", c)]
+        assert moments, "no m:ss lists in the tables"
+        assert not [c for c in cells if re.fullmatch(r"\d+\.0(, \d+\.0)*", c)]
+        # Counters are behind a toggle, the notes above it are sentences.
+        assert "<details><summary>Raw counters" in page
+        notes = page.split("<h2>Data notes</h2>")[1].split("<details>")[0]
+        assert "player events were left out" in notes and "redundant_close" not in notes
+
+
 class TestArguments:
     def test_bad_source(self, tmp_path):
         with pytest.raises(TypeError, match="source must be a Client"):
@@ -287,19 +356,3 @@ class TestArguments:
 def test_auto_bin_size():
     assert [auto_bin_size(d) for d in (30, 100, 101, 1800, 7200)] == [1.0, 1.0, 2.0, 30.0, 120.0]
     assert auto_bin_size(float("nan")) == 1.0
-
-
-def test_cli_with_a_local_sandbox(tmp_path, capsys):
-    out = tmp_path / "cli.html"
-    code = main(
-        ["--sandbox-local", "--out", str(out), "--max-videos", "1", "--no-live", "--cohort", "none"]
-    )
-    assert code == 0
-    assert capsys.readouterr().out.strip() == str(out)
-    assert_self_contained(out.read_text("utf-8"))
-
-
-def test_cli_argument_error(tmp_path, capsys):
-    code = main(["--sandbox-local", "--out", str(tmp_path / "x.html"), "--bin-size", "-1"])
-    assert code == 2
-    assert "bin_size" in capsys.readouterr().err

@@ -12,7 +12,13 @@ from _segment_rows import make_segments as rows_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apivideo_insights.retention import heatmap, retention
+from apivideo_insights.retention import (
+    add_counts,
+    heatmap,
+    retention,
+    retention_counts,
+    retention_frame,
+)
 
 
 def make_segments(rows, **extra) -> pd.DataFrame:
@@ -203,6 +209,101 @@ def test_heatmap_subset_order_dtype_and_memory_guard():
         heatmap(seg, duration=3, max_cells=5)
     relative = heatmap(seg, duration=3, bins=2)
     assert relative.columns.tolist() == [0.0, 1.5]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"duration": 1e9}, "over max_(bins=1,000,000|cells=100,000,000)"),
+        ({"duration": 10, "bin_size": 1e-9}, "larger bin_size"),
+        ({"duration": 10, "bins": 10**9}, "fewer bins"),
+        ({"duration": 1e308}, "at most"),
+        ({"duration": math.inf}, "positive number"),
+        ({"duration": math.nan}, "positive number"),
+        ({"duration": -1.0}, "positive number"),
+        ({"duration": 10**400}, "positive number"),
+        ({"duration": pd.Series({"v": 1e308})}, "at most"),
+        ({"duration": 10, "max_bins": 0}, "max_bins"),
+    ],
+)
+def test_absurd_lengths_and_widths_fail_before_allocating(kwargs, match):
+    seg = make_segments([("a", 0, 1)], video_id=["v"])
+    for func in (retention, heatmap):
+        if "max_bins" in kwargs and func is heatmap:
+            continue
+        with pytest.raises(ValueError, match=match):
+            func(seg, **kwargs)
+
+
+def test_the_bins_cap_says_what_to_do_and_can_be_raised():
+    seg = make_segments([("a", 0, 1)])
+    with pytest.raises(ValueError) as info:
+        retention(seg, duration=1e9)
+    text = str(info.value)
+    assert "bin_size=1000 or more" in text and "api.video_status" in text
+    assert len(retention(seg, duration=20, max_bins=20)) == 20
+    with pytest.raises(ValueError, match="max_bins=19"):
+        retention(seg, duration=20, max_bins=19)
+    with pytest.raises(ValueError, match="heatmap would have"):
+        heatmap(seg, duration=1e9)
+
+
+def test_missing_duration_says_where_one_comes_from():
+    seg = make_segments([("a", 0, 1)])
+    for func in (retention, heatmap):
+        with pytest.raises(ValueError, match="duration is required") as info:
+            func(seg, duration=None)
+        assert "api.video_status" in str(info.value) and "video_id" in str(info.value)
+    with pytest.raises(TypeError, match=r"api\.video_status"):
+        retention(seg, duration="600")
+
+
+def test_duration_from_a_video_status_or_videos_frame():
+    seg = make_segments([("a", 0, 4), ("b", 0, 2)], video_id=["v1", "v2"])
+    status = pd.DataFrame({"video_id": ["v1"], "duration": [4.0], "playable": [True]})
+    one = seg[seg["video_id"] == "v1"]
+    assert retention(one, duration=status).equals(retention(one, duration=4.0))
+    videos = pd.DataFrame({"video_id": ["v1", "v2"], "title": ["a", "b"], "duration": [4, 2]})
+    by = retention(seg, duration=videos, by="video_id")
+    assert by.loc["v2"].index.tolist() == [0.0, 1.0]
+    with pytest.raises(TypeError, match="video_id and duration columns"):
+        retention(seg, duration=videos.drop(columns="duration"))
+
+
+def test_heatmap_session_ids_and_the_sessions_frame():
+    seg = make_segments([("a", 0, 2), ("b", 1, 3), ("b", 1, 2)])
+    by_ids = heatmap(seg, duration=3, session_ids=["b", "zz"])
+    assert by_ids.equals(heatmap(seg, duration=3, sessions=["b", "zz"]))
+    frame = pd.DataFrame({"session_id": ["b", "zz"], "device_type": ["phone", "tv"]})
+    assert heatmap(seg, duration=3, sessions=frame).equals(by_ids)
+    with pytest.raises(ValueError, match="not both"):
+        heatmap(seg, duration=3, session_ids=["a"], sessions=frame)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"bin_size": 1.0},
+        {"bin_size": 2.0, "by": "video_id"},
+        {"bins": 4},
+        {"bins": 3, "by": "video_id"},
+    ],
+)
+def test_counts_of_disjoint_sessions_add_up_to_the_whole(kwargs):
+    rows = [("a", 0, 5), ("a", 2, 9), ("b", 1, 3), ("c", 0, 12), ("d", 4, 6), ("d", 11, 14)]
+    seg = make_segments(rows, video_id=["v1", "v1", "v2", "v1", "v2", "v2"])
+    lengths = pd.Series({"v1": 12.0, "v2": 14.0})
+    whole = retention(seg, duration=lengths, **kwargs)
+    first = seg["session_id"].isin(["a", "d"])
+    halves = [
+        retention_counts(part, duration=lengths, **kwargs) for part in (seg[first], seg[~first])
+    ]
+    options = {k: v for k, v in kwargs.items() if k in ("by", "bins", "bin_size")}
+    added = retention_frame(add_counts(*halves), **options)
+    pd.testing.assert_frame_equal(added, whole)
+    assert added.attrs == whole.attrs
+    # Added the other way round: the cohorts come back sorted all the same.
+    pd.testing.assert_frame_equal(retention_frame(add_counts(*halves[::-1]), **options), whole)
 
 
 # -- a plain loop, the definition written out, to check the vectorized code against --------
