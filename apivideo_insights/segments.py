@@ -327,7 +327,10 @@ def _segments_block(
     is_seek_all = kind_all == _SEEK
     pos = np.where(is_seek_all, to, at)
     needs_pos = kind_all != _READYK
-    bad_pos = ok & needs_pos & ~(np.isfinite(pos) & (pos >= 0))
+    # A ready may lack ``at`` (it then means 0), but a negative or infinite one is wrong.
+    unusable = ~(np.isfinite(pos) & (pos >= 0))
+    bad_pos = ok & unusable & (needs_pos | ~np.isnan(pos))
+    del unusable
     ok &= ~bad_pos
     bad_from = is_seek_all & ~(np.isfinite(fr) & (fr >= 0))
     dropped["missing_session"] = int(bad_sess.sum())
@@ -476,6 +479,12 @@ def _validate_events(events: Any) -> pd.DataFrame:
             f"events must be a pandas DataFrame (from api.events or avi.read_events), "
             f"not {type(events).__name__}"
         )
+    dup = events.columns[events.columns.duplicated()].unique().tolist()
+    if dup:
+        raise ValueError(
+            f"events has duplicate column names {dup[:5]}; keep one column of each name "
+            "(e.g. events.loc[:, ~events.columns.duplicated()])"
+        )
     missing = [c for c in _schema.EVENT_COLUMNS if c not in events.columns]
     if missing:
         raise ValueError(
@@ -493,6 +502,7 @@ def _validate_events(events: Any) -> pd.DataFrame:
         or pd.api.types.is_string_dtype(events["emitted_at"].dtype)
     ):
         raise ValueError("events column 'emitted_at' must hold timestamps")
+    _check_epoch_seconds(events["emitted_at"])
     if _conforms(events):
         # Already in the events schema: read it in place (a copy costs ~30 bytes an event).
         ev = events
@@ -530,6 +540,31 @@ def _validate_events(events: Any) -> pd.DataFrame:
                 f"(e.g. {bad.iloc[0]!r}); {expect}"
             )
     return ev
+
+
+#: Numbers in ``emitted_at`` are epoch seconds; beyond this they are milliseconds (1e11 s
+#: is the year 5138, 1e11 ms is 1973).
+_EPOCH_MS_FLOOR = 1e11
+
+
+def _check_epoch_seconds(col: pd.Series) -> None:
+    """Numbers are read as epoch seconds: refuse values that can only be milliseconds."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif col.dtype == object and len(col):
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        return
+    big = np.abs(values) > _EPOCH_MS_FLOOR
+    if big.any():
+        raise ValueError(
+            f"events column 'emitted_at' holds numbers such as {values[big][0]:.0f}, which "
+            "look like epoch milliseconds; numbers are read as epoch seconds. Pass "
+            "timestamps instead, e.g. pd.to_datetime(events['emitted_at'], unit='ms', "
+            "utc=True)"
+        )
 
 
 def _conforms(events: pd.DataFrame) -> bool:
@@ -881,6 +916,9 @@ def _finish(
     # Clamp to the duration.
     dur = dur_by_code[raw.s]
     known = ~np.isnan(dur)
+    # No segment starts below 0, whatever bound the clock inferred.
+    start = np.maximum(start, 0.0)
+    end = np.maximum(end, 0.0)
     start_c = np.where(known, np.minimum(start, dur), start)
     end_c = np.where(known, np.minimum(end, dur), end)
     past = keep & known & (start >= dur)

@@ -71,7 +71,7 @@ def reference_segments(
                 continue
             if not _usable(fr):
                 fr = float("nan")
-        elif typ != "ready" and not _usable(at):
+        elif not _usable(at) and (typ != "ready" or not math.isnan(at)):
             dropped["bad_position"] += 1
             continue
         rows.append(
@@ -216,6 +216,7 @@ def reference_segments(
 
     kept = []
     for sid, number, start, end, t_open, t_end, est, was_open, rate in raw:
+        start, end = max(start, 0.0), max(end, 0.0)
         d = dur.get(sid)
         if d is not None:
             if start >= d:

@@ -620,3 +620,49 @@ def test_blockwise_reconstruction_equals_one_pass(monkeypatch, with_sessions):
     pd.testing.assert_frame_equal(blocked, whole)
     assert blocked.attrs == whole.attrs
     assert blocked.attrs["dropped"]["missing_session"] == 7
+
+
+# --------------------------------------------------------------------------------------
+# Hostile input (issues 11 and 15)
+
+
+def test_ready_with_a_negative_at_is_dropped_and_counted():
+    out = avi.segments(
+        ev_rows(
+            ("ready", 0, -5, None, None),
+            ("play", 1, 0, None, None),
+            ("pause", 11, 10, None, None),
+        )
+    )
+    assert out.attrs["dropped"]["bad_position"] == 1
+    assert spans(out) == [[0, 10]]
+    check_invariants(out)
+
+
+def test_an_inferred_segment_never_starts_below_zero():
+    # A pause while paused ahead of a negative position: the inferred stretch is clamped.
+    ev = ev_rows(
+        ("play", 0, 0, None, None),
+        ("seek.backward", 2, None, 2, 0),
+        ("pause", 4, 0.5, None, None),
+        ("pause", 6, 3, None, None),
+    )
+    out = avi.segments(ev)
+    check_invariants(out)
+    assert (out["start"] >= 0).all()
+
+
+def test_duplicate_column_names_are_a_clear_error():
+    ev = make_events(SAMPLE)
+    twice = pd.concat([ev, ev[["at"]]], axis=1)
+    with pytest.raises(ValueError, match="duplicate column names.*'at'"):
+        avi.segments(twice)
+
+
+def test_epoch_milliseconds_are_refused_with_a_hint():
+    ev = make_events(SAMPLE)
+    ms = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000)
+    with pytest.raises(ValueError, match="epoch milliseconds.*epoch seconds"):
+        avi.segments(ms)
+    seconds = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000_000)
+    assert len(avi.segments(seconds)) == len(avi.segments(ev))
