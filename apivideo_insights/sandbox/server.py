@@ -58,13 +58,19 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .._periods import PeriodError, parse_period
+from . import _stopped
+from ._collect import MAX_PING_BYTES, Collector, cors_headers, parse_ping
 from ._data_metrics import Facts, QueryError, build_facts, compute, parse_query
 from ._pages import EventTable, SessionTable, load_world, pagination
+from ._problems import DOCS as _DOCS
+from ._problems import Problem as _Problem
+from ._problems import bad_query as _bad_query
+from ._problems import not_found as _not_found
+from ._problems import problem as _problem
 from .world import World
 
 __all__ = ["Faults", "RequestRecord", "Sandbox", "main", "serve"]
 
-_DOCS = "https://docs.api.video/reference/"
 #: A limit large enough to mean "unlimited" while still sending the headers.
 UNLIMITED = 1_000_000
 #: Requests kept in the log, and tokens in the issued list: bounded for long-lived servers.
@@ -155,29 +161,6 @@ class RequestRecord:
     status: int | None
     fault: str | None = None
     seconds: float = 0.0
-
-
-class _Problem(Exception):
-    """An error answer: ``status`` and the problem JSON body."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(body.get("title", ""))
-        self.status = status
-        self.body = body
-
-
-def _problem(status: int, slug: str, title: str, **extra: Any) -> _Problem:
-    body: dict[str, Any] = {"type": _DOCS + slug, "title": title, "status": status}
-    body.update({k: v for k, v in extra.items() if v is not None})
-    return _Problem(status, body)
-
-
-def _not_found(name: str) -> _Problem:
-    return _problem(404, "resource-not-found", "The requested resource was not found.", name=name)
-
-
-def _bad_query(name: str, detail: str, title: str = "A query parameter is invalid.") -> _Problem:
-    return _problem(400, "request-invalid-query-parameter", title, name=name, detail=detail)
 
 
 class _RateLimiter:
@@ -332,10 +315,17 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
         (rf"^/data/buckets/{_ID}/{_ID}$", "GET", "data_buckets"),
         (rf"^/data/timeseries/{_ID}$", "GET", "data_timeseries"),
         (rf"^/vod/{_ID}/chapters/([^/]+)\.vtt$", "GET", "chapter_vtt"),
+        (r"^/(vod)$", "POST", "collect"),
+        (r"^/(live)$", "POST", "collect"),
+        (r"^/(vod|live)$", "OPTIONS", "collect_preflight"),
     )
 ]
 _PUBLIC = {"chapter_vtt"}
 _AUTH = {"auth_api_key", "auth_refresh"}
+_COLLECT = {"collect", "collect_preflight"}
+#: Bodies up to this size are read (and discarded past _MAX_BODY) so that the client reads a
+#: 413 rather than a reset connection; larger ones close the connection.
+_DRAIN_MAX = 16 << 20
 _PAGE_RANGE = {"min": 1, "max": 100}
 
 
@@ -352,8 +342,10 @@ class _App:
         rate_window: float,
         token_ttl: float,
         faults: Faults,
+        record: str | Path | None = None,
     ) -> None:
         self.world = world
+        self.collector = Collector(record)
         self.idx = _indexes(world)
         self.api_key = api_key
         self.latency = latency
@@ -400,18 +392,15 @@ class _App:
         query: dict[str, list[str]] = {}
         for k, v in pairs:
             query.setdefault(k, []).append(v)
-        try:
-            length = int(h.headers.get("Content-Length") or 0)
-        except ValueError:
-            length, h.close_connection = 0, True
-        body = h.rfile.read(min(length, _MAX_BODY)) if length > 0 else b""
-        if length > _MAX_BODY:
-            h.close_connection = True
+        length, body = self._read_body(h)
 
         if self.latency > 0:
             time.sleep(self.latency)
 
         name, args, allowed = self._route(method, path)
+        if name in _COLLECT:
+            self._collect(h, name, args, body, length, query, started)
+            return
         fault: str | None = None
         headers: dict[str, str] = {}
         content_type = "application/json"
@@ -469,6 +458,78 @@ class _App:
         except OSError:
             h.close_connection = True
 
+    @staticmethod
+    def _read_body(h: _Handler) -> tuple[int, bytes]:
+        """``(Content-Length, body)``: at most ``_MAX_BODY`` bytes kept, the rest of a body up
+        to ``_DRAIN_MAX`` read and dropped (so the answer reaches the client)."""
+        try:
+            length = int(h.headers.get("Content-Length") or 0)
+        except ValueError:
+            h.close_connection = True
+            return 0, b""
+        if length <= 0:
+            return length, b""
+        body = h.rfile.read(min(length, _MAX_BODY))
+        if length > _MAX_BODY:
+            if length > _DRAIN_MAX:
+                h.close_connection = True
+            else:
+                left = length - len(body)
+                while left > 0 and (chunk := h.rfile.read(min(left, 1 << 16))):
+                    left -= len(chunk)
+        return length, body
+
+    def _collect(
+        self,
+        h: _Handler,
+        name: str,
+        args: list[str],
+        body: bytes,
+        length: int,
+        query: dict[str, list[str]],
+        started: float,
+    ) -> None:
+        """``POST /vod|/live`` (a ping) and its CORS preflight: no key, no rate limit, no
+        faults (the SDK sends no credentials and never retries)."""
+        origin = h.headers.get("Origin")
+        headers = cors_headers(origin, preflight=name == "collect_preflight")
+        status: int
+        payload: Any
+        if name == "collect_preflight":
+            status, payload = 204, b""
+        elif length > MAX_PING_BYTES:
+            status, payload = (
+                413,
+                _problem(
+                    413,
+                    "payload-too-large",
+                    "The payload is too large.",
+                    detail=f"A ping must be at most {MAX_PING_BYTES} bytes; this one has {length}.",
+                ).body,
+            )
+        else:
+            try:
+                ping = parse_ping(body, args[0])
+                sid = self.collector.accept(args[0], ping, h.headers.get("User-Agent"))
+                status, payload = 200, {"session": sid}
+            except _Problem as problem:
+                status, payload = problem.status, problem.body
+            except OSError as exc:  # the record file could not be written: say so
+                status, payload = (
+                    500,
+                    _problem(
+                        500, "server-error", "Server error", detail=f"Recording failed: {exc}"
+                    ).body,
+                )
+        path = f"/{args[0]}"
+        self._record(
+            RequestRecord(h.command, path, query, status, None, time.monotonic() - started)
+        )
+        try:
+            self._send(h, status, payload, "application/json", headers)
+        except OSError:
+            h.close_connection = True
+
     def _route(self, method: str, path: str) -> tuple[str | None, list[str], set[str]]:
         allowed: set[str] = set()
         for pattern, route_method, name in _ROUTES:
@@ -488,8 +549,9 @@ class _App:
         else:
             data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         h.send_response(status)
-        h.send_header("Content-Type", content_type)
-        h.send_header("Content-Length", str(len(data)))
+        if status != 204:  # a 204 has neither body nor Content-Length (RFC 9110)
+            h.send_header("Content-Type", content_type)
+            h.send_header("Content-Length", str(len(data)))
         for k, v in headers.items():
             h.send_header(k, v)
         h.end_headers()
@@ -838,41 +900,48 @@ class _App:
                 for name, values in query.items()
                 if (m := re.match(r"^metadata\[([^\]]*)\]$", name))
             }
-        rows = self.idx.sessions.select(
-            media_id, live=live, start=start, end=end, metadata=metadata
-        )
+        # The world's sessions, then those the collector recorded (in arrival order).
+        world, recorded = self.idx.sessions, self.collector.tables()[0]
+        rows = world.select(media_id, live=live, start=start, end=end, metadata=metadata)
+        more = recorded.select(media_id, live=live, start=start, end=end, metadata=metadata)
+        n = len(rows)
+
+        def render(i: int) -> dict[str, Any]:
+            if i < n:
+                return world.render(int(rows[i]), live=live)
+            return recorded.render(int(more[i - n]), live=live)
+
         kind = "live-streams" if live else "videos"
-        table = self.idx.sessions
         return self._page(
-            len(rows),
-            f"/analytics/{kind}/{media_id}",
-            query,
-            pairs,
-            render=lambda i: table.render(int(rows[i]), live=live),
+            n + len(more), f"/analytics/{kind}/{media_id}", query, pairs, render=render
         )
 
     def _get_video_sessions(self, args: list[str], query: Any, pairs: Any) -> dict:
-        if args[0] not in self.idx.videos:
+        if args[0] not in self.idx.videos and args[0] not in self.collector.media("vod"):
             raise _not_found("videoId")
         return self._sessions_page(args[0], False, query, pairs)
 
     def _get_live_stream_sessions(self, args: list[str], query: Any, pairs: Any) -> dict:
-        if args[0] not in self.idx.live_streams:
+        if args[0] not in self.idx.live_streams and args[0] not in self.collector.media("live"):
             raise _not_found("liveStreamId")
         return self._sessions_page(args[0], True, query, pairs)
 
     def _get_session_events(self, args: list[str], query: Any, pairs: Any) -> dict:
         sid = args[0]
-        if sid not in self.idx.known_sessions:
+        has_recorded = self.collector.has_session(sid)
+        if sid not in self.idx.known_sessions and not has_recorded:
             raise _not_found("sessionId")
-        rows = self.idx.events.rows(sid)
-        events = self.idx.events
+        world = self.idx.events
+        rows = world.rows(sid)
+        recorded = self.collector.tables()[1]
+        more = recorded.rows(sid) if has_recorded else rows[:0]
+        n = len(rows)
+
+        def render(i: int) -> dict[str, Any]:
+            return world.render(int(rows[i])) if i < n else recorded.render(int(more[i - n]))
+
         return self._page(
-            len(rows),
-            f"/analytics/sessions/{sid}/events",
-            query,
-            pairs,
-            render=lambda i: events.render(int(rows[i])),
+            n + len(more), f"/analytics/sessions/{sid}/events", query, pairs, render=render
         )
 
     def _data(self, endpoint: str, args: list[str], query: Any, pairs: Any) -> dict:
@@ -984,6 +1053,7 @@ class Sandbox:
         token_ttl: float = 3600,
         faults: Faults | Mapping[str, Any] | None = None,
         api_key: str | None = None,
+        record: str | Path | None = None,
     ) -> None:
         if latency < 0:
             raise ValueError("latency must be >= 0 seconds.")
@@ -1012,6 +1082,7 @@ class Sandbox:
             rate_window=float(rate_window),
             token_ttl=float(token_ttl),
             faults=Faults.coerce(faults),
+            record=record,
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -1034,6 +1105,7 @@ class Sandbox:
             daemon=True,
         )
         self._thread.start()
+        _stopped.mark_started(self._app.base_url)
         return self
 
     def stop(self) -> None:
@@ -1047,6 +1119,8 @@ class Sandbox:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._thread = None
+        self._app.collector.close()
+        _stopped.mark_stopped(self._app.base_url)
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -1130,6 +1204,7 @@ def serve(
     token_ttl: float = 3600,
     faults: Faults | Mapping[str, Any] | None = None,
     api_key: str | None = None,
+    record: str | Path | None = None,
 ) -> Sandbox:
     """A local api.video-compatible server; use it as a context manager.
 
@@ -1159,6 +1234,13 @@ def serve(
         ``slow_seconds``, ``seed`` (see :class:`Faults`).
     api_key : str, optional
         The key to accept; random by default (read it from ``.api_key``).
+    record : str or pathlib.Path, optional
+        Also a collector for ``@api.video/player-analytics`` 1.x (``POST /vod``,
+        ``POST /live``, no key needed) is always on; with ``record`` every accepted ping is
+        appended to this NDJSON file (one body a line, with the assigned
+        ``session.session_id`` and a top-level ``received_at``), fsynced per line. A file
+        that exists is replayed first, so a restarted server serves what it recorded. Read
+        it with :func:`apivideo_insights.read_pings`.
 
     Returns
     -------
@@ -1189,6 +1271,7 @@ def serve(
         token_ttl=token_ttl,
         faults=faults,
         api_key=api_key,
+        record=record,
     )
 
 
@@ -1217,6 +1300,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-rate", type=float, default=0.0, help="share of dropped connections")
     p.add_argument("--slow-rate", type=float, default=0.0, help="share of slow answers")
     p.add_argument("--slow-seconds", type=float, default=2.0, help="delay of a slow answer")
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="append every ping posted to /vod or /live to this NDJSON file (replayed at start)",
+    )
     return p
 
 
@@ -1255,12 +1345,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             token_ttl=args.token_ttl,
             faults=faults,
             api_key=args.api_key,
+            record=args.record,
         ) as sb:
             # Printing the key is the point of this command: it is the sandbox's own,
             # random, local key, and the user needs it to connect.
             print(f"api.video sandbox serving {world!r}", flush=True)
             print(f"APIVIDEO_BASE_URL={sb.base_url}", flush=True)
             print(f"APIVIDEO_API_KEY={sb.api_key}", flush=True)
+            if args.record is not None:
+                print(f"recording pings (POST /vod, /live) to {args.record}", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 while not stop.wait(0.5):

@@ -1,0 +1,431 @@
+"""The sandbox as a collector: ``POST /vod`` and ``POST /live`` of api.video's analytics SDK 1.x.
+
+api.video's analytics client (1.0.x, ``index.ts``) POSTs one JSON body per ping to its
+``pingUrl``::
+
+    {"emitted_at": "...Z",
+     "session": {"loaded_at": "...Z", "video_id" | "live_stream_id": "...",
+                 "referrer": "...", "metadata": [{"k": "v"}, ...], "session_id"?: "..."},
+     "events": [{"type": "play", "emitted_at": "...Z", "at": 1.234}, ...]}
+
+with ``Content-Type: text/plain`` (``fetch`` with a string body: a CORS *simple* request).
+The first body of a page has no ``session_id``; the collector answers
+``{"session": "<id>"}`` and the client sends that id from then on (and after reloads of the
+same tab, from ``sessionStorage``). :class:`Collector` does the same, keeps what it accepted
+in memory, and, with ``record=path``, appends every accepted body to an NDJSON file (one body
+a line, ``session.session_id`` set to the id it assigned, its own receive time as top-level
+``received_at``, the request's ``User-Agent`` as top-level ``user_agent`` when sent), flushed
+and fsynced per line. A collector given the same file again replays it first.
+
+What it keeps shows through the legacy analytics endpoints exactly as api.video served
+them (:meth:`Collector.tables`): positions **floored** to integer seconds and ``emittedAt``
+**floored** to the second (the 2023-09 spec's ``integer`` positions; flooring is what a
+collector that stores ``int(at)`` does). The raw floats and milliseconds stay in the file, for
+:func:`apivideo_insights.read_pings`.
+
+>>> c = Collector()
+>>> sid = c.accept("vod", parse_ping(b'{"emitted_at": "2024-01-01T00:00:01.5Z", '
+...     b'"session": {"loaded_at": "2024-01-01T00:00:00Z", "video_id": "vi1", "referrer": ""},'
+...     b' "events": [{"type": "ready", "emitted_at": "2024-01-01T00:00:01.5Z", "at": 0.25}]}',
+...     "vod"))
+>>> sessions, events = c.tables()
+>>> events.render(0)
+{'type': 'ready', 'emittedAt': '2024-01-01T00:00:01.000Z', 'at': 0}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import secrets
+import string
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from .._schema import EVENT_COLUMNS, EVENT_TYPES, SESSION_COLUMNS, conform
+from ._pages import EventTable, SessionTable
+from ._problems import Problem, problem
+
+__all__ = ["MAX_PING_BYTES", "Collector", "check_ping", "cors_headers", "parse_ping"]
+
+#: Largest body accepted (413 beyond): a ping holds at most ~10 s of events, a few KiB.
+MAX_PING_BYTES = 256 * 1024
+#: ``/vod`` bodies name a ``video_id``, ``/live`` bodies a ``live_stream_id``.
+MEDIA_KEY = {"vod": "video_id", "live": "live_stream_id"}
+_TYPES = frozenset(EVENT_TYPES)
+_SEEKS = frozenset({"seek.forward", "seek.backward"})
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def cors_headers(origin: str | None, *, preflight: bool = False) -> dict[str, str]:
+    """Headers that let a page on any origin post pings and read the answer.
+
+    The SDK posts with ``fetch`` and no credentials, so ``*`` would do; the request's
+    ``Origin`` is echoed instead (with ``Vary: Origin``) so that a page that sends
+    credentials works too.
+    """
+    out = {
+        "Access-Control-Allow-Origin": origin or "*",
+        "Access-Control-Expose-Headers": "Content-Type",
+    }
+    if origin:
+        out["Vary"] = "Origin"
+        out["Access-Control-Allow-Credentials"] = "true"
+    if preflight:
+        out["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        out["Access-Control-Allow-Headers"] = "Content-Type"
+        out["Access-Control-Max-Age"] = "600"
+        # Chrome's Private Network Access: a public page may post to a loopback collector.
+        out["Access-Control-Allow-Private-Network"] = "true"
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+def _invalid(detail: str, name: str | None = None) -> Problem:
+    return problem(400, "invalid-payload", "The payload is invalid.", name=name, detail=detail)
+
+
+def _timestamp(value: Any, name: str) -> dt.datetime:
+    if not isinstance(value, str):
+        raise _invalid(f"{name} must be an ISO 8601 timestamp string.", name)
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _invalid(f"{name} is not an ISO 8601 timestamp: {value[:40]!r}.", name) from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC)
+
+
+def _position(value: Any, name: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _invalid(f"{name} must be a finite number of seconds, got {value!r}.", name)
+
+
+def _check_event(i: int, event: Any) -> None:
+    where = f"events[{i}]"
+    if not isinstance(event, Mapping):
+        raise _invalid(f"{where} must be an object.", where)
+    kind = event.get("type")
+    if kind not in _TYPES:
+        raise _invalid(f"{where}.type must be one of {', '.join(EVENT_TYPES)}; got {kind!r}.")
+    _timestamp(event.get("emitted_at"), f"{where}.emitted_at")
+    for key in ("at", "from", "to"):
+        _position(event.get(key), f"{where}.{key}")
+
+
+def parse_ping(raw: bytes, kind: str) -> dict[str, Any]:
+    """The JSON body of one ping to ``/vod`` or ``/live``, checked; :class:`Problem` (400)
+    saying what is wrong otherwise."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _invalid("The body is not UTF-8 text.") from None
+    except ValueError as exc:
+        raise _invalid(f"The body is not JSON ({exc}).") from None
+    return check_ping(body, kind)
+
+
+def check_ping(body: Any, kind: str) -> dict[str, Any]:
+    """``body`` if it is a ping to ``/vod`` or ``/live``; :class:`Problem` (400) otherwise."""
+    if not isinstance(body, dict):
+        raise _invalid("The body must be a JSON object with emitted_at, session and events.")
+    _timestamp(body.get("emitted_at"), "emitted_at")
+    session = body.get("session")
+    if not isinstance(session, dict):
+        raise _invalid("session must be an object.", "session")
+    _timestamp(session.get("loaded_at"), "session.loaded_at")
+    key = MEDIA_KEY[kind]
+    media = session.get(key)
+    if not isinstance(media, str) or not media:
+        raise _invalid(f"POST /{kind} needs session.{key} (a non-empty string).", key)
+    sid = session.get("session_id")
+    if sid is not None and (not isinstance(sid, str) or not sid or len(sid) > 200):
+        raise _invalid("session.session_id, when sent, must be a non-empty string.")
+    referrer = session.get("referrer")
+    if referrer is not None and not isinstance(referrer, str):
+        raise _invalid("session.referrer must be a string.", "session.referrer")
+    metadata = session.get("metadata")
+    if metadata is not None and not isinstance(metadata, list | dict):
+        raise _invalid("session.metadata must be a list of {name: value} objects.")
+    events = body.get("events", [])
+    if not isinstance(events, list):
+        raise _invalid("events must be a list.", "events")
+    for i, event in enumerate(events):
+        _check_event(i, event)
+    return body
+
+
+def metadata_of(value: Any) -> dict[str, str]:
+    """The SDK's ``[{name: value}, ...]`` metadata (or a plain dict) as one dict."""
+    items = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
+    out: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, Mapping):
+            if set(item) == {"key", "value"}:
+                out[str(item["key"])] = str(item["value"])
+            else:
+                out.update({str(k): str(v) for k, v in item.items()})
+    return out
+
+
+# --------------------------------------------------------------------------- user agent
+_CLIENTS = (
+    ("Edge", r"Edg(?:e|A|iOS)?/([\d.]+)"),
+    ("Firefox", r"Firefox/([\d.]+)"),
+    ("Chrome Headless", r"HeadlessChrome/([\d.]+)"),
+    ("Chrome", r"(?:Chrome|CriOS|Chromium)/([\d.]+)"),
+    ("Safari", r"Version/([\d.]+).*Safari/"),
+)
+_OSES = (
+    ("Android", "AND", r"Android ([\d.]+)"),
+    ("iOS", "IOS", r"(?:iPhone|iPad|iPod).*? OS ([\d_]+)"),
+    ("Windows", "WIN", r"Windows NT ([\d.]+)"),
+    ("Mac OS X", "MAC", r"Mac OS X ([\d_.]+)"),
+    ("GNU/Linux", "LIN", r"(Linux)"),
+)
+
+
+def device_of(user_agent: str | None) -> dict[str, str]:
+    """What a ``User-Agent`` tells of the device, os and browser, in the sessions' columns
+    (a small parser: only what it recognises is set)."""
+    if not user_agent:
+        return {}
+    out: dict[str, str] = {}
+    for name, pattern in _CLIENTS:
+        if m := re.search(pattern, user_agent):
+            out.update(client_type="browser", client_name=name, client_version=m[1])
+            break
+    for name, short, pattern in _OSES:
+        if m := re.search(pattern, user_agent):
+            out.update(os_name=name, os_shortname=short)
+            if m[1] != "Linux":
+                out["os_version"] = m[1].replace("_", ".")
+            break
+    if re.search(r"iPad|Tablet", user_agent):
+        out["device_type"] = "tablet"
+    elif re.search(r"Mobi|iPhone|Android", user_agent):
+        out["device_type"] = "mobile"
+    elif out:
+        out["device_type"] = "desktop"
+    return out
+
+
+# --------------------------------------------------------------------------- state
+@dataclass
+class _Session:
+    session_id: str
+    media_key: str
+    media_id: str
+    loaded_at: dt.datetime
+    ended_at: dt.datetime
+    referrer: str | None
+    metadata: dict[str, str]
+    device: dict[str, str] = field(default_factory=dict)
+
+
+def new_session_id() -> str:
+    """A fresh id shaped like api.video's (``ps`` and 22 letters or digits)."""
+    return "ps" + "".join(secrets.choice(_ALPHABET) for _ in range(22))
+
+
+def _floor_ms(stamp: dt.datetime) -> pd.Timestamp:
+    return pd.Timestamp(stamp).floor("ms")
+
+
+class Collector:
+    """The pings a sandbox accepted, in memory and (with ``record``) in an NDJSON file.
+
+    Parameters
+    ----------
+    record : str or pathlib.Path, optional
+        NDJSON file to append every accepted body to; replayed first when it exists.
+
+    Attributes
+    ----------
+    replayed : int
+        Bodies read back from ``record`` at start.
+    skipped : dict
+        Lines of ``record`` that could not be replayed, by reason (a line cut by a kill).
+    """
+
+    def __init__(self, record: str | Path | None = None) -> None:
+        self.record = Path(record) if record is not None else None
+        self._lock = threading.Lock()
+        self._sessions: dict[str, _Session] = {}
+        self._events: list[tuple[str, str, float, float, float, pd.Timestamp]] = []
+        self._version = 0
+        self._built: tuple[int, SessionTable, EventTable] | None = None
+        self._file: IO[str] | None = None
+        self.accepted = 0
+        self.replayed = 0
+        self.skipped: dict[str, int] = {}
+        if self.record is not None and self.record.is_file():
+            self._replay(self.record)
+
+    # ------------------------------------------------------------------ replay
+    def _replay(self, path: Path) -> None:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                try:
+                    body = json.loads(line)
+                    kind = "live" if "live_stream_id" in (body.get("session") or {}) else "vod"
+                    check_ping(body, kind)
+                    received = _timestamp(body.get("received_at"), "received_at")
+                except (ValueError, AttributeError, Problem) as exc:
+                    reason = (
+                        exc.body.get("detail", "invalid")
+                        if isinstance(exc, Problem)
+                        else ("not JSON (a line cut short?)")
+                    )
+                    self.skipped[str(reason)] = self.skipped.get(str(reason), 0) + 1
+                    continue
+                self._apply(
+                    kind, body, body["session"]["session_id"], received, body.get("user_agent")
+                )
+                self.replayed += 1
+
+    # ------------------------------------------------------------------ accept
+    def accept(self, kind: str, body: dict[str, Any], user_agent: str | None = None) -> str:
+        """Keep one checked body (from :func:`parse_ping`); returns its session id."""
+        received = dt.datetime.now(dt.UTC)
+        with self._lock:
+            session = body["session"]
+            sid = session.get("session_id")
+            while not sid or (sid in self._sessions and not session.get("session_id")):
+                sid = new_session_id()
+            session["session_id"] = sid
+            if self.record is not None:
+                line = dict(body)
+                line["received_at"] = received.isoformat(timespec="milliseconds").replace(
+                    "+00:00", "Z"
+                )
+                if user_agent:
+                    line["user_agent"] = user_agent
+                self._append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+            self._apply(kind, body, sid, received, user_agent)
+            self.accepted += 1
+        return sid
+
+    def _append(self, line: str) -> None:
+        if self._file is None:
+            assert self.record is not None
+            self.record.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.record, "a+", encoding="utf-8")  # noqa: SIM115 - kept open
+            # A server killed mid-line left a partial last line: start on a fresh one.
+            self._file.seek(0, os.SEEK_END)
+            if self._file.tell() > 0:
+                self._file.seek(self._file.tell() - 1)
+                if self._file.read(1) != "\n":
+                    self._file.write("\n")
+        self._file.write(line + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def _apply(
+        self, kind: str, body: dict[str, Any], sid: str, received: dt.datetime, ua: Any
+    ) -> None:
+        session = body["session"]
+        key = MEDIA_KEY[kind]
+        loaded = _timestamp(session["loaded_at"], "loaded_at")
+        referrer = session.get("referrer") or None
+        metadata = metadata_of(session.get("metadata"))
+        known = self._sessions.get(sid)
+        if known is None:
+            self._sessions[sid] = _Session(
+                sid,
+                key,
+                str(session[key]),
+                loaded,
+                received,
+                referrer,
+                metadata,
+                device_of(ua if isinstance(ua, str) else None),
+            )
+        else:
+            known.loaded_at = min(known.loaded_at, loaded)
+            known.ended_at = max(known.ended_at, received)
+            known.referrer = known.referrer or referrer
+            known.metadata = {**known.metadata, **metadata}
+        for event in body.get("events") or ():
+            at, lo, hi = (event.get(k) for k in ("at", "from", "to"))
+            self._events.append(
+                (
+                    sid,
+                    event["type"],
+                    math.floor(at) if at is not None else math.nan,
+                    math.floor(lo) if lo is not None else math.nan,
+                    math.floor(hi) if hi is not None else math.nan,
+                    pd.Timestamp(_timestamp(event["emitted_at"], "emitted_at")).floor("s"),
+                )
+            )
+        self._version += 1
+
+    def close(self) -> None:
+        """Close the record file (reopened by the next accepted body)."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    # ------------------------------------------------------------------ views
+    def media(self, kind: str) -> set[str]:
+        """Ids of the videos (``"vod"``) or live streams (``"live"``) pings were sent for."""
+        key = MEDIA_KEY[kind]
+        with self._lock:
+            return {s.media_id for s in self._sessions.values() if s.media_key == key}
+
+    def has_session(self, session_id: str) -> bool:
+        with self._lock:
+            return session_id in self._sessions
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def tables(self) -> tuple[SessionTable, EventTable]:
+        """The sessions and events as the legacy API serves them (rebuilt when changed)."""
+        with self._lock:
+            if self._built is not None and self._built[0] == self._version:
+                return self._built[1], self._built[2]
+            version = self._version
+            sessions = list(self._sessions.values())
+            events = list(self._events)
+        rows = []
+        for s in sessions:
+            row: dict[str, Any] = {
+                "session_id": s.session_id,
+                "loaded_at": _floor_ms(s.loaded_at),
+                "ended_at": _floor_ms(s.ended_at),
+                s.media_key: s.media_id,
+                "referrer_url": s.referrer,
+                "metadata": s.metadata or None,
+                **s.device,
+            }
+            rows.append(row)
+        columns = {**SESSION_COLUMNS, "live_stream_id": "str"}
+        session_frame = conform(pd.DataFrame(rows) if rows else None, columns)
+        event_frame = conform(
+            pd.DataFrame(
+                events, columns=["session_id", "type", "at", "seek_from", "seek_to", "emitted_at"]
+            )
+            if events
+            else None,
+            EVENT_COLUMNS,
+        )
+        built = (version, SessionTable(session_frame), EventTable(event_frame))
+        with self._lock:
+            self._built = built
+        return built[1], built[2]
