@@ -28,7 +28,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -123,8 +123,8 @@ class Truth:
         with self.lock:
             entry = self.loads.setdefault(
                 load,
-                {"load": load, "viewer": body.get("viewer"), "session_id": None,
-                 "duration": None, "final": False, "samples": []},
+                {"load": load, "viewer": body.get("viewer"), "video_id": body.get("video_id"),
+                 "session_id": None, "duration": None, "final": False, "samples": []},
             )  # fmt: skip
             entry["session_id"] = body.get("session_id") or entry["session_id"]
             entry["duration"] = body.get("duration") or entry["duration"]
@@ -291,11 +291,34 @@ Step = tuple[str, float | list[float] | None]
 
 @dataclass
 class Viewer:
-    """One seeded viewer: a name, the integration its page uses, and its script."""
+    """One seeded viewer: a name, the integration its page uses, its script, and whether
+    its video is still downloading while it plays (a throttled server)."""
 
     name: str
     integration: str
     steps: list[Step]
+    throttled: bool = False
+
+    @property
+    def video_id(self) -> str:
+        return video_id(self.integration, self.throttled)
+
+
+def video_id(integration: str, throttled: bool = False) -> str:
+    """The video id a page of this integration and download condition reports.
+
+    One id per group, so that the collector's sessions split by group as a user would
+    load them (``api.video_sessions(video_id)``).
+
+    >>> video_id("hls"), video_id("videojs", throttled=True)
+    ('viHlsLikeFull', 'viVideojsLikeSlow')
+    """
+    name = {"hls": "HlsLike", "hls-destroy": "HlsDestroy", "videojs": "VideojsLike"}[integration]
+    return f"vi{name}{'Slow' if throttled else 'Full'}"
+
+
+#: Every kind of viewer :func:`viewers` knows.
+KINDS = ("pauser", "scrubber", "reloader", "ender")
 
 
 def viewers(
@@ -304,6 +327,7 @@ def viewers(
     integration: str,
     seed: int = 0,
     kinds: Sequence[str] = ("pauser", "scrubber", "reloader"),
+    throttled: bool = False,
 ) -> list[Viewer]:
     """Seeded scripts, one per kind, that together cover what §1.8 measured.
 
@@ -364,7 +388,8 @@ def viewers(
             ]  # fmt: skip
         else:
             raise ValueError(f"unknown viewer kind {kind!r}")
-        out.append(Viewer(f"{integration}-{seed}-{kind}", integration, steps))
+        slow = "-slow" if throttled else ""
+        out.append(Viewer(f"{integration}{slow}-{seed}-{kind}", integration, steps, throttled))
     return out
 
 
@@ -380,6 +405,9 @@ class Run:
     viewers: list[str]
     errors: list[str]
     seconds: float
+    #: The origins the pages came from, and the collector's (never one of them).
+    page_origins: list[str] = field(default_factory=list)
+    collector: str = ""
 
 
 _WAIT_READY = "() => window.aviPage && aviPage.video.readyState >= 3"
@@ -455,18 +483,18 @@ async def _play_viewer(
 def run_viewers(
     group: Sequence[Viewer],
     *,
-    page: PageServer,
+    pages: Mapping[bool, PageServer],
     ping_url: str,
-    video_id: str,
     parallel: int = 3,
     time_limit: float = 240.0,
     settle: float = 2.0,
 ) -> Run:
     """Play every viewer in headless Chromium (``parallel`` tabs at a time) and collect.
 
-    Each viewer gets its own browser context (fresh storage). Every wait is bounded;
-    a viewer over ``time_limit`` seconds is stopped and named in ``Run.errors``. After the
-    last tab, ``settle`` seconds let the last truth beacons and pings arrive.
+    ``pages`` maps ``Viewer.throttled`` to the page server of that condition. Each viewer
+    gets its own browser context (fresh storage). Every wait is bounded; a viewer over
+    ``time_limit`` seconds is stopped and named in ``Run.errors``. After the last tab,
+    ``settle`` seconds at most let the last truth beacons arrive.
     """
     from playwright.async_api import async_playwright
 
@@ -474,6 +502,14 @@ def run_viewers(
     sessions: dict[str, str | None] = {}
     errors: list[str] = []
     started = time.monotonic()
+
+    async def one(browser: Any, gate: asyncio.Semaphore, v: Viewer) -> None:
+        async with gate:
+            url = pages[v.throttled].page_url(
+                integration=v.integration, ping_url=ping_url, video_id=v.video_id, viewer=v.name
+            )
+            play = _play_viewer(browser, v, url, unloads, sessions, errors, time_limit)
+            await asyncio.wait_for(play, timeout=time_limit + 30)
 
     async def main() -> None:
         # launch() starts Chromium on a fresh temporary profile (user-data-dir) every time.
@@ -483,35 +519,28 @@ def run_viewers(
             )
             try:
                 gate = asyncio.Semaphore(max(1, parallel))
-
-                async def one(v: Viewer) -> None:
-                    async with gate:
-                        url = page.page_url(
-                            integration=v.integration,
-                            ping_url=ping_url,
-                            video_id=video_id,
-                            viewer=v.name,
-                        )
-                        await asyncio.wait_for(
-                                _play_viewer(browser, v, url, unloads, sessions, errors,
-                                             time_limit),
-                                timeout=time_limit + 30,
-                            )  # fmt: skip
-
-                results = await asyncio.gather(*(one(v) for v in group), return_exceptions=True)
+                results = await asyncio.gather(
+                    *(one(browser, gate, v) for v in group), return_exceptions=True
+                )
                 errors.extend(f"{r!r}" for r in results if isinstance(r, BaseException))
             finally:
                 await browser.close()
 
     asyncio.run(main())
-    _wait(lambda: all(e["final"] for e in page.truth.snapshot()), settle)
+
+    def snapshot() -> list[dict[str, Any]]:
+        return [e for server in pages.values() for e in server.truth.snapshot()]
+
+    _wait(lambda: all(e["final"] for e in snapshot()), settle)
     return Run(
-        truth=page.truth.snapshot(),
+        truth=snapshot(),
         unloads=unloads,
         sessions=sessions,
         viewers=[v.name for v in group],
         errors=errors,
         seconds=time.monotonic() - started,
+        page_origins=[server.base_url for server in pages.values()],
+        collector=urllib.parse.urlsplit(ping_url)._replace(path="").geturl(),
     )
 
 
@@ -519,3 +548,76 @@ def _wait(done: Callable[[], bool], seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end and not done():
         time.sleep(0.05)
+
+
+@dataclass
+class Recording:
+    """A recorded run on disk: ``pings.ndjson`` (the sandbox's ``record=`` file) and
+    ``truth.json`` (the pages' traces, the unload times, the true segments)."""
+
+    directory: Path
+    duration: float
+    run: Run
+
+    @property
+    def pings(self) -> Path:
+        return self.directory / "pings.ndjson"
+
+    @property
+    def truth(self) -> Path:
+        return self.directory / "truth.json"
+
+
+def record(
+    directory: Path,
+    group: Sequence[Viewer],
+    *,
+    seconds: int,
+    parallel: int = 3,
+    time_limit: float = 240.0,
+    throttle_ratio: float = 1.3,
+) -> Recording:
+    """Record ``group`` into a sandbox collector: pings and truth land in ``directory``.
+
+    The sandbox (``avi.sandbox.serve(record=directory / "pings.ndjson")``, on the saved
+    world) is the collector, on its own origin; the page and the video come from one page
+    server per download condition. A throttled server sends the video at
+    ``throttle_ratio`` times its bitrate, so that it is still downloading while it plays.
+    """
+    import apivideo_insights as avi
+
+    from .measure import WORLD, true_segments, write_truth
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    video = make_video(seconds)
+    rate = video.stat().st_size / seconds * throttle_ratio
+    pings = directory / "pings.ndjson"
+    pings.unlink(missing_ok=True)
+    with (
+        avi.sandbox.serve(WORLD, record=pings) as sandbox,
+        PageServer(video) as full,
+        PageServer(video, throttle=rate) as slow,
+    ):
+        run = run_viewers(
+            group,
+            pages={False: full, True: slow},
+            ping_url=f"{sandbox.base_url}/vod",
+            parallel=parallel,
+            time_limit=time_limit,
+        )
+    truth = true_segments(run.truth)
+    write_truth(
+        run.truth,
+        directory / "truth.json",
+        duration=float(seconds),
+        sdk=f"@api.video/player-analytics {SDK_VERSION}",
+        viewers={v.name: {"integration": v.integration, "throttled": v.throttled,
+                          "video_id": v.video_id, "steps": v.steps} for v in group},
+        unloads=run.unloads,
+        errors=run.errors,
+        segments=truth.assign(
+            started_at=truth["started_at"].astype(str), ended_at=truth["ended_at"].astype(str)
+        ).to_dict(orient="records"),
+    )  # fmt: skip
+    return Recording(directory, float(seconds), run)

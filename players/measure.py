@@ -33,6 +33,7 @@ __all__ = [
     "legacy",
     "naive_segments",
     "read_truth",
+    "thin",
     "true_segments",
     "write_truth",
 ]
@@ -45,6 +46,8 @@ FORMS = {
     "naive": "naive replay in list order (legacy form)",
 }
 
+#: The saved world the sandboxes of the measure serve beside what was recorded (fast to load).
+WORLD = Path(__file__).resolve().parents[1] / "data" / "world"
 # One sample: [epoch ms, currentTime, paused, seeking, playbackRate, event name].
 _T, _POS, _PAUSED, _SEEKING, _RATE = range(5)
 
@@ -61,7 +64,7 @@ def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> 
     Returns
     -------
     pandas.DataFrame
-        ``session_id, load, start, end, started_at, ended_at`` (media seconds; UTC
+        ``session_id, load, video_id, start, end, started_at, ended_at`` (media seconds; UTC
         times), in time order per session. Loads without a session id are left out and
         counted in ``attrs["loads_without_session"]``.
 
@@ -76,11 +79,12 @@ def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> 
     0          s    1.0   2.0
     1          s    9.0  10.9
     """
-    rows: list[tuple[str, str, float, float, float, float]] = []
+    rows: list[tuple[str, str, str, float, float, float, float]] = []
     orphans = 0
     for entry in truth:
         sid = entry.get("session_id")
         samples = entry.get("samples") or []
+        video = str(entry.get("video_id") or "")
         if not sid:
             orphans += 1
             continue
@@ -96,15 +100,17 @@ def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> 
                     current[1], current[3] = b[_POS], b[_T]
                 else:
                     if current is not None:
-                        rows.append((sid, entry["load"], *current))
+                        rows.append((sid, entry["load"], video, *current))
                     current = [a[_POS], b[_POS], a[_T], b[_T]]
             elif step != 0 or a[_PAUSED] != b[_PAUSED] or b[_SEEKING]:
                 if current is not None:
-                    rows.append((sid, entry["load"], *current))
+                    rows.append((sid, entry["load"], video, *current))
                 current = None
         if current is not None:
-            rows.append((sid, entry["load"], *current))
-    frame = pd.DataFrame(rows, columns=["session_id", "load", "start", "end", "t0", "t1"])
+            rows.append((sid, entry["load"], video, *current))
+    frame = pd.DataFrame(
+        rows, columns=["session_id", "load", "video_id", "start", "end", "t0", "t1"]
+    )
     frame["started_at"] = pd.to_datetime(frame.pop("t0"), unit="ms", utc=True)
     frame["ended_at"] = pd.to_datetime(frame.pop("t1"), unit="ms", utc=True)
     frame = frame.sort_values(["session_id", "started_at"], kind="stable", ignore_index=True)
@@ -112,9 +118,33 @@ def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> 
     return frame
 
 
+def thin(samples: list[list[Any]], *, every_ms: float = 250.0) -> list[list[Any]]:
+    """The samples a file keeps: every media event's, every change of paused, seeking or
+    rate, the last one, and one per ``every_ms`` between (the 50 ms ticks in between add
+    nothing to :func:`true_segments` but size).
+
+    >>> thin([[0, 0, 0, 0, 1, ""], [50, .05, 0, 0, 1, ""], [100, .1, 1, 0, 1, "pause"]])
+    [[0, 0, 0, 0, 1, ''], [100, 0.1, 1, 0, 1, 'pause']]
+    """
+    out: list[list[Any]] = []
+    for i, sample in enumerate(samples):
+        prev = samples[i - 1] if i else None
+        if (
+            prev is None
+            or sample[5]
+            or i == len(samples) - 1
+            or sample[2:5] != prev[2:5]
+            or sample[_T] - out[-1][_T] >= every_ms
+        ):
+            out.append(sample)
+    return out
+
+
 def write_truth(truth: list[dict[str, Any]], path: Path, **about: Any) -> None:
-    """Save a run's truth traces (and what else says how it was made) as JSON."""
-    Path(path).write_text(json.dumps({**about, "loads": truth}, separators=(",", ":")) + "\n")
+    """Save a run's truth traces, thinned (:func:`thin`), and what else says how it was
+    made, as JSON."""
+    loads = [{**entry, "samples": thin(entry["samples"])} for entry in truth]
+    Path(path).write_text(json.dumps({**about, "loads": loads}, separators=(",", ":")) + "\n")
 
 
 def read_truth(path: Path) -> dict[str, Any]:
@@ -196,42 +226,47 @@ def error(truth: pd.DataFrame, reconstructed: pd.DataFrame) -> float:
 def forms(
     record: Path,
     *,
-    video_id: str,
     duration: float,
     unloads: Mapping[str, float],
     workdir: Path,
 ) -> dict[str, pd.DataFrame]:
-    """Reconstructed segments of one recording, in each of :data:`FORMS`.
+    """Reconstructed segments of every session of one recording, in each of :data:`FORMS`.
 
     ``raw``: ``avi.read_pings`` then ``avi.segments``. ``legacy``: the recording served by a
-    sandbox started with ``record=`` and loaded as a user would
+    sandbox started with ``record=`` and loaded as a user would, video by video
     (``api.video_sessions`` / ``api.events``). ``legacy-no-unload``: the same after
     :func:`drop_unload_pings`. ``naive``: :func:`naive_segments` of the legacy events.
+    Each frame has ``session_id, start, end`` (and more); ``legacy-no-unload`` counts the
+    bodies it dropped in ``attrs["unload_pings_dropped"]``.
     """
     out: dict[str, pd.DataFrame] = {}
     events, sessions = avi.read_pings(record)
     out["raw"] = avi.segments(events, duration=duration, sessions=sessions)
-    legacy_events = None
+    videos = sorted(sessions["video_id"].dropna().astype(str).unique())
     workdir.mkdir(parents=True, exist_ok=True)
     cut = workdir / "no-unload.ndjson"
     dropped = drop_unload_pings(record, cut, unloads)
+    legacy_events = pd.DataFrame()
     for name, path in (("legacy", record), ("legacy-no-unload", cut)):
-        ev, se = legacy(path, video_id=video_id)
+        ev, se = legacy(path, video_id=videos)
         out[name] = avi.segments(ev, duration=duration, sessions=se)
         if name == "legacy":
             legacy_events = ev
-    assert legacy_events is not None
     out["naive"] = naive_segments(legacy_events)
     out["legacy-no-unload"].attrs["unload_pings_dropped"] = dropped
     return out
 
 
-def legacy(record: Path, *, video_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Events and sessions of a recording as the legacy API serves them (through a sandbox
-    restarted on that ``record=`` file, read with ``api.video_sessions`` and ``api.events``)."""
-    with avi.sandbox.serve(record=record) as sb:
-        api = avi.connect("sandbox-key", base_url=sb.base_url, cache=None, progress=False)
-        sessions = api.video_sessions(video_id, period=_period())
+def legacy(record: Path, *, video_id: str | Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events and sessions of recorded videos as the legacy API serves them (through a
+    sandbox restarted on that ``record=`` file, read with ``api.video_sessions`` and
+    ``api.events``)."""
+    ids = [video_id] if isinstance(video_id, str) else list(video_id)
+    with avi.sandbox.serve(WORLD, record=record) as sb:
+        api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None, progress=False)
+        sessions = pd.concat(
+            [api.video_sessions(v, period=_period()) for v in ids], ignore_index=True
+        )
         events = api.events(sessions)
     return events, sessions
 
@@ -241,6 +276,15 @@ def _period() -> str:
     return f"{(today - pd.Timedelta(days=2)).date()}/{(today + pd.Timedelta(days=1)).date()}"
 
 
-def errors(truth: pd.DataFrame, by_form: Mapping[str, pd.DataFrame]) -> dict[str, float]:
-    """The pass-count error of each form against the truth (share of true watch time)."""
-    return {name: error(truth, seg) for name, seg in by_form.items()}
+def errors(
+    truth: pd.DataFrame, by_form: Mapping[str, pd.DataFrame], *, video_id: str | None = None
+) -> dict[str, float]:
+    """The pass-count error of each form against the truth (share of true watch time),
+    over every session, or over the sessions of one ``video_id`` (one group of viewers)."""
+    if video_id is not None:
+        truth = truth[truth["video_id"] == video_id]
+    ids = set(truth["session_id"])
+    return {
+        name: error(truth, seg[seg["session_id"].astype(str).isin(ids)])
+        for name, seg in by_form.items()
+    }

@@ -15,7 +15,7 @@
     onSessionIdReceived: function (id) { sessionId = id; }
   });
   var truth = aviRecordTruth(video, {
-    url: q.get("truth"), load: load, viewer: q.get("viewer") || "",
+    url: q.get("truth"), load: load, viewer: q.get("viewer") || "", videoId: q.get("video_id"),
     sessionId: function () { return sessionId; }
   });
   var integration = q.get("integration");

@@ -13,7 +13,7 @@ function aviRecordTruth(video, opts) {
   }
   function body(final) {
     var out = JSON.stringify({
-      load: opts.load, viewer: opts.viewer, session_id: opts.sessionId(), final: final,
+      load: opts.load, viewer: opts.viewer, video_id: opts.videoId, session_id: opts.sessionId(), final: final,
       duration: video.duration, samples: samples.slice(sent)
     });
     sent = samples.length;
