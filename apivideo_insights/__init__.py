@@ -31,6 +31,7 @@ from .exceptions import (
     SchemaError,
 )
 from .io import read_events
+from .pings import read_pings
 from .plotting import plot_concurrency, plot_engagement, plot_heatmap, plot_retention
 from .report import report
 from .retention import heatmap as _heatmap
@@ -69,6 +70,7 @@ __all__ = [
     "plot_retention",
     "read_chapters",
     "read_events",
+    "read_pings",
     "report",
     "retention",
     "sandbox",

@@ -39,18 +39,17 @@ import datetime as dt
 import json
 import math
 import os
-import re
 import secrets
 import string
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
 
-from .._schema import EVENT_COLUMNS, EVENT_TYPES, SESSION_COLUMNS, conform
+from .._schema import EVENT_COLUMNS, SESSION_COLUMNS, conform
+from ..pings import MEDIA_KEY, PingError, check_ping, device_of, metadata_of
 from ._pages import EventTable, SessionTable
 from ._problems import Problem, problem
 
@@ -58,10 +57,6 @@ __all__ = ["MAX_PING_BYTES", "Collector", "check_ping", "cors_headers", "parse_p
 
 #: Largest body accepted (413 beyond): a ping holds at most ~10 s of events, a few KiB.
 MAX_PING_BYTES = 256 * 1024
-#: ``/vod`` bodies name a ``video_id``, ``/live`` bodies a ``live_stream_id``.
-MEDIA_KEY = {"vod": "video_id", "live": "live_stream_id"}
-_TYPES = frozenset(EVENT_TYPES)
-_SEEKS = frozenset({"seek.forward", "seek.backward"})
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -88,137 +83,31 @@ def cors_headers(origin: str | None, *, preflight: bool = False) -> dict[str, st
     return out
 
 
-# --------------------------------------------------------------------------- validation
-def _invalid(detail: str, name: str | None = None) -> Problem:
-    return problem(400, "invalid-payload", "The payload is invalid.", name=name, detail=detail)
-
-
-def _timestamp(value: Any, name: str) -> dt.datetime:
-    if not isinstance(value, str):
-        raise _invalid(f"{name} must be an ISO 8601 timestamp string.", name)
-    try:
-        stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise _invalid(f"{name} is not an ISO 8601 timestamp: {value[:40]!r}.", name) from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return stamp.astimezone(dt.UTC)
-
-
-def _position(value: Any, name: str) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _invalid(f"{name} must be a finite number of seconds, got {value!r}.", name)
-
-
-def _check_event(i: int, event: Any) -> None:
-    where = f"events[{i}]"
-    if not isinstance(event, Mapping):
-        raise _invalid(f"{where} must be an object.", where)
-    kind = event.get("type")
-    if kind not in _TYPES:
-        raise _invalid(f"{where}.type must be one of {', '.join(EVENT_TYPES)}; got {kind!r}.")
-    _timestamp(event.get("emitted_at"), f"{where}.emitted_at")
-    for key in ("at", "from", "to"):
-        _position(event.get(key), f"{where}.{key}")
-
-
 def parse_ping(raw: bytes, kind: str) -> dict[str, Any]:
-    """The JSON body of one ping to ``/vod`` or ``/live``, checked; :class:`Problem` (400)
-    saying what is wrong otherwise."""
+    """The JSON body of one ping to ``/vod`` or ``/live``, checked
+    (:func:`apivideo_insights.pings.check_ping`); a 400 :class:`Problem` saying what is wrong
+    otherwise."""
     try:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise _invalid("The body is not UTF-8 text.") from None
     except ValueError as exc:
         raise _invalid(f"The body is not JSON ({exc}).") from None
-    return check_ping(body, kind)
-
-
-def check_ping(body: Any, kind: str) -> dict[str, Any]:
-    """``body`` if it is a ping to ``/vod`` or ``/live``; :class:`Problem` (400) otherwise."""
-    if not isinstance(body, dict):
-        raise _invalid("The body must be a JSON object with emitted_at, session and events.")
-    _timestamp(body.get("emitted_at"), "emitted_at")
-    session = body.get("session")
-    if not isinstance(session, dict):
-        raise _invalid("session must be an object.", "session")
-    _timestamp(session.get("loaded_at"), "session.loaded_at")
-    key = MEDIA_KEY[kind]
-    media = session.get(key)
-    if not isinstance(media, str) or not media:
-        raise _invalid(f"POST /{kind} needs session.{key} (a non-empty string).", key)
-    sid = session.get("session_id")
-    if sid is not None and (not isinstance(sid, str) or not sid or len(sid) > 200):
-        raise _invalid("session.session_id, when sent, must be a non-empty string.")
-    referrer = session.get("referrer")
-    if referrer is not None and not isinstance(referrer, str):
-        raise _invalid("session.referrer must be a string.", "session.referrer")
-    metadata = session.get("metadata")
-    if metadata is not None and not isinstance(metadata, list | dict):
-        raise _invalid("session.metadata must be a list of {name: value} objects.")
-    events = body.get("events", [])
-    if not isinstance(events, list):
-        raise _invalid("events must be a list.", "events")
-    for i, event in enumerate(events):
-        _check_event(i, event)
+    try:
+        check_ping(body, kind)
+    except PingError as exc:
+        raise _invalid(str(exc), exc.name) from None
+    assert isinstance(body, dict)
     return body
 
 
-def metadata_of(value: Any) -> dict[str, str]:
-    """The SDK's ``[{name: value}, ...]`` metadata (or a plain dict) as one dict."""
-    items = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
-    out: dict[str, str] = {}
-    for item in items:
-        if isinstance(item, Mapping):
-            if set(item) == {"key", "value"}:
-                out[str(item["key"])] = str(item["value"])
-            else:
-                out.update({str(k): str(v) for k, v in item.items()})
-    return out
+def _invalid(detail: str, name: str | None = None) -> Problem:
+    return problem(400, "invalid-payload", "The payload is invalid.", name=name, detail=detail)
 
 
-# --------------------------------------------------------------------------- user agent
-_CLIENTS = (
-    ("Edge", r"Edg(?:e|A|iOS)?/([\d.]+)"),
-    ("Firefox", r"Firefox/([\d.]+)"),
-    ("Chrome Headless", r"HeadlessChrome/([\d.]+)"),
-    ("Chrome", r"(?:Chrome|CriOS|Chromium)/([\d.]+)"),
-    ("Safari", r"Version/([\d.]+).*Safari/"),
-)
-_OSES = (
-    ("Android", "AND", r"Android ([\d.]+)"),
-    ("iOS", "IOS", r"(?:iPhone|iPad|iPod).*? OS ([\d_]+)"),
-    ("Windows", "WIN", r"Windows NT ([\d.]+)"),
-    ("Mac OS X", "MAC", r"Mac OS X ([\d_.]+)"),
-    ("GNU/Linux", "LIN", r"(Linux)"),
-)
-
-
-def device_of(user_agent: str | None) -> dict[str, str]:
-    """What a ``User-Agent`` tells of the device, os and browser, in the sessions' columns
-    (a small parser: only what it recognises is set)."""
-    if not user_agent:
-        return {}
-    out: dict[str, str] = {}
-    for name, pattern in _CLIENTS:
-        if m := re.search(pattern, user_agent):
-            out.update(client_type="browser", client_name=name, client_version=m[1])
-            break
-    for name, short, pattern in _OSES:
-        if m := re.search(pattern, user_agent):
-            out.update(os_name=name, os_shortname=short)
-            if m[1] != "Linux":
-                out["os_version"] = m[1].replace("_", ".")
-            break
-    if re.search(r"iPad|Tablet", user_agent):
-        out["device_type"] = "tablet"
-    elif re.search(r"Mobi|iPhone|Android", user_agent):
-        out["device_type"] = "mobile"
-    elif out:
-        out["device_type"] = "desktop"
-    return out
+def _utc(value: str) -> dt.datetime:
+    stamp = dt.datetime.fromisoformat(value)
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
 # --------------------------------------------------------------------------- state
@@ -281,20 +170,19 @@ class Collector:
                     continue
                 try:
                     body = json.loads(line)
-                    kind = "live" if "live_stream_id" in (body.get("session") or {}) else "vod"
-                    check_ping(body, kind)
-                    received = _timestamp(body.get("received_at"), "received_at")
-                except (ValueError, AttributeError, Problem) as exc:
-                    reason = (
-                        exc.body.get("detail", "invalid")
-                        if isinstance(exc, Problem)
-                        else ("not JSON (a line cut short?)")
-                    )
-                    self.skipped[str(reason)] = self.skipped.get(str(reason), 0) + 1
+                    kind = check_ping(body)
+                    sid = body["session"].get("session_id")
+                    if not sid:
+                        raise PingError("no session id", "session.session_id is missing.")
+                    received = _utc(body["received_at"])
+                except PingError as exc:
+                    self.skipped[exc.reason] = self.skipped.get(exc.reason, 0) + 1
                     continue
-                self._apply(
-                    kind, body, body["session"]["session_id"], received, body.get("user_agent")
-                )
+                except (ValueError, KeyError, TypeError):
+                    reason = "not JSON, or no received_at (a line cut short?)"
+                    self.skipped[reason] = self.skipped.get(reason, 0) + 1
+                    continue
+                self._apply(kind, body, sid, received, body.get("user_agent"))
                 self.replayed += 1
 
     # ------------------------------------------------------------------ accept
@@ -339,7 +227,7 @@ class Collector:
     ) -> None:
         session = body["session"]
         key = MEDIA_KEY[kind]
-        loaded = _timestamp(session["loaded_at"], "loaded_at")
+        loaded = _utc(session["loaded_at"])
         referrer = session.get("referrer") or None
         metadata = metadata_of(session.get("metadata"))
         known = self._sessions.get(sid)
@@ -352,7 +240,7 @@ class Collector:
                 received,
                 referrer,
                 metadata,
-                device_of(ua if isinstance(ua, str) else None),
+                device_of(ua),
             )
         else:
             known.loaded_at = min(known.loaded_at, loaded)
@@ -368,7 +256,7 @@ class Collector:
                     math.floor(at) if at is not None else math.nan,
                     math.floor(lo) if lo is not None else math.nan,
                     math.floor(hi) if hi is not None else math.nan,
-                    pd.Timestamp(_timestamp(event["emitted_at"], "emitted_at")).floor("s"),
+                    pd.Timestamp(_utc(event["emitted_at"])).floor("s"),
                 )
             )
         self._version += 1

@@ -1184,6 +1184,11 @@ class Sandbox:
     def faults(self) -> Faults:
         return self._app.faults
 
+    @property
+    def collector(self) -> Collector:
+        """The pings accepted on ``POST /vod`` and ``/live`` (and replayed from ``record``)."""
+        return self._app.collector
+
     def url(self, path: str) -> str:
         """``base_url + path``."""
         return self.base_url + (path if path.startswith("/") else "/" + path)
