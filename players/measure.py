@@ -72,7 +72,8 @@ def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> 
     --------
     >>> load = {"load": "L", "session_id": "s", "samples": [
     ...     [0, 0.0, 1, 0, 1, "play"], [1000, 1.0, 0, 0, 1, ""], [2000, 2.0, 0, 0, 1, ""],
-    ...     [2050, 9.0, 0, 1, 1, "seeking"], [3000, 9.9, 0, 0, 1, ""],
+    ...     [2050, 9.0, 0, 1, 1, "seeking"], [2100, 9.0, 0, 0, 1, "seeked"],
+    ...     [3000, 9.9, 0, 0, 1, ""],
     ...     [4000, 10.9, 1, 0, 1, "pause"]]}
     >>> true_segments([load])[["session_id", "start", "end"]]
       session_id  start   end
@@ -120,22 +121,23 @@ def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> 
 
 def thin(samples: list[list[Any]], *, every_ms: float = 250.0) -> list[list[Any]]:
     """The samples a file keeps: every media event's, every change of paused, seeking or
-    rate, the last one, and one per ``every_ms`` between (the 50 ms ticks in between add
-    nothing to :func:`true_segments` but size).
+    rate, the sample just before each of those (the last position of the stretch it
+    ends), the first and last, and one per ``every_ms`` between: the 50 ms ticks in
+    between change nothing in :func:`true_segments` but the size.
 
-    >>> thin([[0, 0, 0, 0, 1, ""], [50, .05, 0, 0, 1, ""], [100, .1, 1, 0, 1, "pause"]])
-    [[0, 0, 0, 0, 1, ''], [100, 0.1, 1, 0, 1, 'pause']]
+    >>> thin([[0, 0, 0, 0, 1, ""], [50, .05, 0, 0, 1, ""], [100, .1, 0, 0, 1, ""],
+    ...       [150, .15, 1, 0, 1, "pause"]])
+    [[0, 0, 0, 0, 1, ''], [100, 0.1, 0, 0, 1, ''], [150, 0.15, 1, 0, 1, 'pause']]
     """
+    n = len(samples)
+    marks = [
+        i == 0 or i == n - 1 or bool(s[5]) or s[2:5] != samples[i - 1][2:5]
+        for i, s in enumerate(samples)
+    ]
+    keep = [m or (i + 1 < n and marks[i + 1]) for i, m in enumerate(marks)]
     out: list[list[Any]] = []
     for i, sample in enumerate(samples):
-        prev = samples[i - 1] if i else None
-        if (
-            prev is None
-            or sample[5]
-            or i == len(samples) - 1
-            or sample[2:5] != prev[2:5]
-            or sample[_T] - out[-1][_T] >= every_ms
-        ):
+        if keep[i] or sample[_T] - out[-1][_T] >= every_ms:
             out.append(sample)
     return out
 
