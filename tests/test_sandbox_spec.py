@@ -217,6 +217,55 @@ def test_success_answers_match_the_spec(
         assert body["data"] not in (0, [], None), body
 
 
+def test_recorded_pings_are_served_as_the_2023_spec_says(
+    sandbox_world: World, specs: dict[str, Any]
+) -> None:
+    """Sessions and events the collector kept (float positions, millisecond times, a
+    browser's user agent) answer in the legacy types: integer positions, date-times."""
+    vid = sandbox_world.videos[0]["videoId"]
+    lid = sandbox_world.live_streams[0]["liveStreamId"]
+
+    def body(media_key: str, media: str, sid: str | None) -> dict[str, Any]:
+        session: dict[str, Any] = {
+            "loaded_at": "2024-05-31T10:00:00.123Z",
+            "referrer": "",
+            "metadata": [{"plan": "pro"}],
+            media_key: media,
+        }
+        if sid:
+            session["session_id"] = sid
+        events = [
+            {"type": "seek.backward", "emitted_at": "2024-05-31T10:00:07.901Z",
+             "from": 8.8, "to": 0.01},
+            {"type": "pause", "emitted_at": "2024-05-31T10:00:09.999Z", "at": 12.345},
+        ]  # fmt: skip
+        return {"emitted_at": "2024-05-31T10:00:10.000Z", "session": session, "events": events}
+
+    ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/131.0 Safari/537.36"
+    old = specs["openapi-2023-09.yaml"][0]
+    with serve(sandbox_world) as server, requests.Session() as http:
+        http.auth = (server.api_key, "")
+        for kind, key, media, route in (
+            ("vod", "video_id", "vi-recorded", "videos"),
+            ("vod", "video_id", vid, "videos"),
+            ("live", "live_stream_id", lid, "live-streams"),
+        ):
+            sid = None
+            for _ in range(2):
+                r = http.post(server.url(f"/{kind}"), data=json.dumps(body(key, media, sid)),
+                              headers={"User-Agent": ua, "Content-Type": "text/plain"})  # fmt: skip
+                sid = r.json()["session"]
+            url = server.url(f"/analytics/{route}/{media}")
+            pages = http.get(url, params={"period": "2024-05"}).json()["pagination"]["pagesTotal"]
+            # Recorded sessions are listed after the world's: on the last page.
+            r = http.get(url, params={"period": "2024-05", "currentPage": pages})
+            check(old, r, server.base_url)
+            assert r.json()["data"][-1]["session"]["sessionId"] == sid
+            r = http.get(server.url(f"/analytics/sessions/{sid}/events"))
+            check(old, r, server.base_url)
+            assert [e.get("at", e.get("from")) for e in r.json()["data"]] == [8, 12] * 2
+
+
 def test_auth_answers_match_the_spec(sb: Sandbox, specs: dict[str, Any]) -> None:
     spec, data = specs["openapi.yaml"]
     r = requests.post(sb.url("/auth/api-key"), json={"apiKey": sb.api_key})

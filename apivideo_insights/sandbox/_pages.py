@@ -195,7 +195,8 @@ _SESSION_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("client", "name", "client_name"),
     ("client", "version", "client_version"),
 )
-# Fields the spec marks nullable: a missing value is sent as null; others are left out.
+# Fields the spec marks nullable (video sessions only: the live-stream schemas say a plain
+# string): a missing value is sent as null; others are left out.
 _NULLABLE = {("location", "city"), ("referrer", "url")}
 
 
@@ -289,7 +290,7 @@ class SessionTable:
         out: dict[str, Any] = {"session": session}
         for group, field, column in _SESSION_FIELDS:
             value = self.fields[column][i]
-            if value is None and (group, field) not in _NULLABLE:
+            if value is None and (live or (group, field) not in _NULLABLE):
                 continue
             out.setdefault(group, {})[field] = value
         return out
