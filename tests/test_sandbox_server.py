@@ -586,3 +586,15 @@ def test_command_line_prints_url_and_key_and_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_account_is_served_as_the_2021_spec_did(sandbox: Sandbox) -> None:
+    assert requests.get(sandbox.url("/account"), timeout=10).status_code == 401
+    r = requests.get(sandbox.url("/account"), auth=(sandbox.api_key, ""), timeout=10)
+    assert r.status_code == 200
+    account = r.json()
+    quota = account["quota"]
+    assert quota["quotaUsed"] == len(sandbox.world.videos)
+    assert quota["quotaUsed"] + quota["quotaRemaining"] == quota["quotaTotal"]
+    assert account["environment"] == "sandbox"
+    assert "stats.player_events" in account["features"]

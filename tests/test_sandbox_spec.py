@@ -126,9 +126,10 @@ def _cases(world: World) -> list[tuple[str, str, str, dict[str, Any]]]:
     seeky = world.events[world.events["type"].astype(str).str.startswith("seek")]
     seek_sid = str(seeky["session_id"].iloc[0])
     month = world.now.strftime("%Y-%m")
-    cur, old = "openapi.yaml", "openapi-2023-09.yaml"
+    cur, old, acct = "openapi.yaml", "openapi-2023-09.yaml", "openapi-2021-02.yaml"
     assert len(live_sessions)
     return [
+        (acct, "account", "/account", {}),
         (cur, "videos", "/videos", {}),
         (cur, "videos-filtered", "/videos", {"tags[]": world.videos[0]["tags"][:1],
                                              "sortBy": "title", "sortOrder": "desc"}),
@@ -186,7 +187,7 @@ def _cases(world: World) -> list[tuple[str, str, str, dict[str, Any]]]:
 
 
 CASE_IDS = [
-    "videos", "videos-filtered", "videos-page-2", "video", "video-status", "captions",
+    "account", "videos", "videos-filtered", "videos-page-2", "video", "video-status", "captions",
     "caption", "chapters", "chapter", "live-streams", "live-stream", "players", "player",
     "upload-tokens", "upload-token", "webhooks", "webhook", "video-sessions",
     "video-sessions-range", "live-sessions", "events", "events-seeks", "metric-play-count",

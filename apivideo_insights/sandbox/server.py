@@ -293,6 +293,7 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
     for p, method, name in (
         (r"^/auth/api-key$", "POST", "auth_api_key"),
         (r"^/auth/refresh$", "POST", "auth_refresh"),
+        (r"^/account$", "GET", "account"),
         (r"^/videos$", "GET", "videos"),
         (rf"^/videos/{_ID}$", "GET", "video"),
         (rf"^/videos/{_ID}/status$", "GET", "video_status"),
@@ -327,6 +328,14 @@ _COLLECT = {"collect", "collect_preflight"}
 #: 413 rather than a reset connection; larger ones close the connection.
 _DRAIN_MAX = 16 << 20
 _PAGE_RANGE = {"min": 1, "max": 100}
+#: ``GET /account`` features, as in the 2021 spec's example.
+ACCOUNT_FEATURES = (
+    "app.dynamic_metadata",
+    "app.event_log",
+    "player.white_label",
+    "stats.player_events",
+    "transcode.mp4_support",
+)
 
 
 class _App:
@@ -727,6 +736,17 @@ class _App:
         return values[-1] if values else None
 
     # ------------------------------------------------------------------ resources
+    def _get_account(self, args: list[str], query: Any, pairs: Any) -> dict:
+        # As the 2021 spec's example: a quota of videos (used = the world's videos) and the
+        # features of a full account; the sandbox's key is a sandbox key.
+        used = len(self.world.videos)
+        total = max(60, used)
+        return {
+            "quota": {"quotaUsed": used, "quotaRemaining": total - used, "quotaTotal": total},
+            "environment": "sandbox",
+            "features": list(ACCOUNT_FEATURES),
+        }
+
     def _get_videos(self, args: list[str], query: Mapping[str, list[str]], pairs: Any) -> dict:
         # api.video: the title "will match exactly to what term you provide" as part of the
         # title, so a case-sensitive substring; tags[] must all be present.
