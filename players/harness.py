@@ -526,7 +526,7 @@ def run_viewers(
             finally:
                 await browser.close()
 
-    asyncio.run(main())
+    _run(main, timeout=time_limit * max(1, -(-len(group) // max(1, parallel))) + 120)
 
     def snapshot() -> list[dict[str, Any]]:
         return [e for server in pages.values() for e in server.truth.snapshot()]
@@ -542,6 +542,31 @@ def run_viewers(
         page_origins=[server.base_url for server in pages.values()],
         collector=urllib.parse.urlsplit(ping_url)._replace(path="").geturl(),
     )
+
+
+def _run(main: Callable[[], Any], *, timeout: float) -> None:
+    """``asyncio.run(main())``, in a thread of its own when this one already runs an event
+    loop (Jupyter's kernel does): Playwright's async API needs a loop it owns."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(main())
+        return
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # handed back to the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="avi-browser", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"the browser run did not finish in {timeout:.0f} s")
+    if failure:
+        raise failure[0]
 
 
 def _wait(done: Callable[[], bool], seconds: float) -> None:
