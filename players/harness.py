@@ -25,6 +25,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -197,7 +198,7 @@ class PageServer:
                     return
                 _send(self, 204, b"", "text/plain")
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -271,6 +272,13 @@ class PageServer:
                     time.sleep(max(0.0, min(due - time.monotonic(), 5.0)))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser dropped this range (a seek): normal
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A tab closed or a seek dropped a connection mid-request: normal, not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str) -> None:
