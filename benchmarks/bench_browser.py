@@ -41,6 +41,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     seeds = [0] if quick else [0, 1]
     kinds = ("pauser", "scrubber", "reloader") if quick else harness.KINDS
     groups = [(i, t) for i in ("hls", "videojs") for t in (False, True)]
+    if not quick:
+        # The hls.js mapping with destroy() on unload: what the unload pings are worth.
+        groups.append(("hls-destroy", False))
     viewers = [
         v
         for integration, throttled in groups
