@@ -355,7 +355,8 @@ def test_chapters_point_at_the_sandbox_which_serves_their_vtt(
 
 
 def test_unknown_routes_ids_and_methods(sandbox: Sandbox, http: requests.Session) -> None:
-    r = http.get(sandbox.url("/account"))
+    # (/account, unknown here before, is served now: as the 2021 spec did.)
+    r = http.get(sandbox.url("/analytics/players"))
     assert r.status_code == 404 and r.json()["title"] == "Unrecognized request URL."
     r = http.get(sandbox.url("/videos/vi-nope"))
     assert r.status_code == 404
@@ -367,7 +368,7 @@ def test_unknown_routes_ids_and_methods(sandbox: Sandbox, http: requests.Session
     assert r.status_code == 405 and r.json()["title"] == "Method is not allowed for this route."
     assert r.headers["Allow"] == "GET"
     # Route errors come before auth errors.
-    assert requests.get(sandbox.url("/account")).status_code == 404
+    assert requests.get(sandbox.url("/analytics/players")).status_code == 404
 
 
 # --------------------------------------------------------------------------- rate limit

@@ -25,7 +25,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_schema_validator import OAS30Validator
 
 from apivideo_insights.sandbox import World
-from apivideo_insights.sandbox._pages import SERVED, load_spec, spec_examples
+from apivideo_insights.sandbox._specs import SERVED, load_spec, spec_examples
 from apivideo_insights.sandbox.server import Sandbox, serve
 
 SPEC_BASE = "http://sandbox.test"

@@ -50,7 +50,7 @@ import pandas as pd
 
 from .._schema import EVENT_COLUMNS, SESSION_COLUMNS, conform
 from ..pings import MEDIA_KEY, PingError, check_ping, device_of, metadata_of
-from ._pages import EventTable, SessionTable
+from ._json import EventTable, SessionTable
 from ._problems import Problem, problem
 
 __all__ = ["MAX_PING_BYTES", "Collector", "check_ping", "cors_headers", "parse_ping"]
