@@ -174,12 +174,15 @@ def test_in_play_seek_closes_at_from_and_reopens_at_to():
 
 
 def test_hidden_seek_falls_back_to_the_clock():
-    # 5 s of wall time cannot cover 0 -> 40 s of media: end estimated at 0 + 5.
+    # 5 s of wall time cannot cover 0 -> 40 s of media: a seek sent nothing (video.js while
+    # playing). Both positions are the player's: 5 s of media split between a stretch from
+    # 0 and one that leads to the pause at 40.
     out = avi.segments(
         ev_rows(("play", 0, 0, None, None), ("pause", 5, 40, None, None)), duration=60
     )
-    assert spans(out) == [[0, 5]]
-    assert out["estimated"].tolist() == [True]
+    assert spans(out) == [[0, 2.5], [37.5, 40]]
+    assert out["estimated"].tolist() == [True, True]
+    assert out.attrs["split"] == 1
 
 
 def test_duplicates_and_redundant_events_are_counted():
@@ -369,10 +372,11 @@ def test_the_playbacks_own_rate_drives_clock_estimates():
     )
     sessions = pd.DataFrame({"session_id": ["s"], "ended_at": [T0 + pd.Timedelta(seconds=60)]})
     out = avi.segments(ev, sessions=sessions, duration=1000)
-    # Open at 80 for the last 10 s before the session ended: 20 s of media at 2x, all merged.
-    assert spans(out) == [[0, 100]]
+    # Open at 80: the session's last ping came 10 s later and the page stopped before the
+    # next timer ping would have come (10 s on): 15 s at 2x, estimated, all merged.
+    assert spans(out) == [[0, 110]]
     assert out["estimated"].tolist() == [True]
-    assert out["ended_at"].iloc[-1] == T0 + pd.Timedelta(seconds=60)
+    assert out["ended_at"].iloc[-1] == T0 + pd.Timedelta(seconds=65)
 
 
 def test_attrs_keys():
@@ -611,10 +615,8 @@ def test_blockwise_reconstruction_equals_one_pass(monkeypatch, with_sessions):
     whole = module.segments(events, sessions=sessions)
     monkeypatch.setattr(module, "_BLOCK_EVENTS", 500)
     calls = []
-    block = module._segments_block
-    monkeypatch.setattr(
-        module, "_segments_block", lambda ev, **kw: calls.append(1) or block(ev, **kw)
-    )
+    block = module._block_raw
+    monkeypatch.setattr(module, "_block_raw", lambda ev, **kw: calls.append(1) or block(ev, **kw))
     blocked = module.segments(events, sessions=sessions)
     assert len(calls) >= len(events) // 500 - 1
     pd.testing.assert_frame_equal(blocked, whole)
@@ -655,14 +657,14 @@ def test_an_inferred_segment_never_starts_below_zero():
 def test_duplicate_column_names_are_a_clear_error():
     ev = make_events(SAMPLE)
     twice = pd.concat([ev, ev[["at"]]], axis=1)
-    with pytest.raises(ValueError, match="duplicate column names.*'at'"):
+    with pytest.raises(ValueError, match=r"duplicate column names.*'at'"):
         avi.segments(twice)
 
 
 def test_epoch_milliseconds_are_refused_with_a_hint():
     ev = make_events(SAMPLE)
     ms = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000)
-    with pytest.raises(ValueError, match="epoch milliseconds.*epoch seconds"):
+    with pytest.raises(ValueError, match=r"epoch milliseconds.*epoch seconds"):
         avi.segments(ms)
     seconds = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000_000)
     assert len(avi.segments(seconds)) == len(avi.segments(ev))
