@@ -181,8 +181,12 @@ class App:
         if route is not None and route.access != "api":
             answer = self._answer(route, req)
             if route.access == "collect":
-                preflight = req.method == "OPTIONS"
-                answer.headers.update(cors_headers(req.headers.get("Origin"), preflight=preflight))
+                cors = cors_headers(
+                    req.headers.get("Origin"),
+                    preflight=req.method == "OPTIONS",
+                    asked=req.headers.get("Access-Control-Request-Headers"),
+                )
+                answer.headers.update(cors)
         else:
             answer, fault = self._guarded(route, req, allowed)
             if fault == "drop":

@@ -60,7 +60,9 @@ MAX_PING_BYTES = 256 * 1024
 _ALPHABET = string.ascii_letters + string.digits
 
 
-def cors_headers(origin: str | None, *, preflight: bool = False) -> dict[str, str]:
+def cors_headers(
+    origin: str | None, *, preflight: bool = False, asked: str | None = None
+) -> dict[str, str]:
     """Headers that let a page on any origin post pings and read the answer.
 
     The SDK posts with ``fetch`` and no credentials, so ``*`` would do; the request's
@@ -76,7 +78,8 @@ def cors_headers(origin: str | None, *, preflight: bool = False) -> dict[str, st
         out["Access-Control-Allow-Credentials"] = "true"
     if preflight:
         out["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        out["Access-Control-Allow-Headers"] = "Content-Type"
+        # Whatever headers the page asked for (Access-Control-Request-Headers): none matter.
+        out["Access-Control-Allow-Headers"] = asked or "Content-Type"
         out["Access-Control-Max-Age"] = "600"
         # Chrome's Private Network Access: a public page may post to a loopback collector.
         out["Access-Control-Allow-Private-Network"] = "true"

@@ -150,6 +150,9 @@ class Sandbox:
         A copy of the request log, oldest first.
     faults_injected : dict
         How many ``error``, ``drop`` and ``slow`` faults were injected so far.
+    collector : Collector
+        The pings accepted on ``POST /vod`` and ``/live`` (``replayed`` and ``skipped``
+        count what came back from ``record``).
     """
 
     def __init__(
