@@ -369,32 +369,34 @@ def _sessions_frame(pings: _Pings) -> pd.DataFrame:
     raw = pd.DataFrame(pings.pings)
     for column in ("loaded_at", "emitted_at", "ended_at"):
         raw[column] = to_utc(raw[column])
-    rows = []
-    for sid, group in raw.groupby("session_id", sort=False):
-        first = group.iloc[0]
-        beats = sorted(group.loc[group["heartbeat"], "emitted_at"].dropna())
-        metadata: dict[str, str] = {}
-        for item in group["metadata"]:
-            metadata.update(item)
-        referrers = group["referrer_url"].dropna()
-        agents = group["user_agent"].dropna()
-        rows.append(
-            {
-                "session_id": sid,
-                "loaded_at": group["loaded_at"].min(),
-                "ended_at": group["ended_at"].max(),
-                "video_id": first["video_id"],
-                "live_stream_id": first["live_stream_id"],
-                "referrer_url": referrers.iloc[0] if len(referrers) else None,
-                **device_of(agents.iloc[0] if len(agents) else None),
-                "metadata": metadata or None,
-                "page_loads": group["loaded_at"].nunique(),
-                "pings": len(group),
-                "heartbeats": list(beats),
-                "last_heartbeat_at": beats[-1] if beats else pd.NaT,
-            }
-        )
-    return conform(pd.DataFrame(rows), {**contract, **PING_SESSION_COLUMNS})
+    # One pass per column (groupby aggregations), not one per session: files hold many.
+    g = raw.groupby("session_id", sort=False)
+    out = pd.DataFrame(
+        {
+            "loaded_at": g["loaded_at"].min(),
+            "ended_at": g["ended_at"].max(),
+            "video_id": g["video_id"].first(),
+            "live_stream_id": g["live_stream_id"].first(),
+            "referrer_url": g["referrer_url"].first(),
+            "page_loads": g["loaded_at"].nunique(),
+            "pings": g.size(),
+        }
+    )
+    metadata: dict[str, dict[str, str]] = {}
+    for sid, item in zip(raw["session_id"], raw["metadata"], strict=True):
+        metadata.setdefault(sid, {}).update(item)
+    out["metadata"] = [metadata.get(sid) or None for sid in out.index]
+    beats = raw.loc[raw["heartbeat"], ["session_id", "emitted_at"]].dropna()
+    beats = beats.sort_values(["session_id", "emitted_at"], kind="stable")
+    by_session: dict[str, list[pd.Timestamp]] = {sid: [] for sid in out.index}
+    for sid, stamp in zip(beats["session_id"], beats["emitted_at"], strict=True):
+        by_session[sid].append(stamp)
+    out["heartbeats"] = [by_session[sid] for sid in out.index]
+    out["last_heartbeat_at"] = [b[-1] if b else pd.NaT for b in out["heartbeats"]]
+    agents = g["user_agent"].first()
+    devices = pd.DataFrame([device_of(ua) for ua in agents], index=out.index)
+    out = pd.concat([out, devices], axis=1).rename_axis("session_id").reset_index()
+    return conform(out, {**contract, **PING_SESSION_COLUMNS})
 
 
 def read_pings(path_or_buffer: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
