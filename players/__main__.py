@@ -22,13 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--integrations", nargs="*", default=["hls", "videojs"])
     parser.add_argument("--kinds", nargs="*", default=["pauser", "scrubber", "reloader", "ender"])
     parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument(
+        "--conditions", nargs="*", default=["full", "slow"], choices=["full", "slow"],
+        help="full: the video downloads at full speed; slow: still downloading as it plays",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     missing = harness.requirements()
     if missing:
         print("cannot record: " + "; ".join(missing), file=sys.stderr)
         return 2
     for integration in args.integrations:
-        for throttled in (False, True):
+        for throttled in [c == "slow" for c in args.conditions]:
             group = harness.viewers(
                 args.seconds,
                 integration=integration,
