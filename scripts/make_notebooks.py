@@ -369,7 +369,8 @@ def record_players():
             "code",
             "with avi.sandbox.serve(record=pings) as sb:\n"
             "    api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None, progress=False)\n"
-            '    legacy_sessions = pd.concat([api.video_sessions(v, period="2000-01-01/2100-01-01")\n'
+            '    every = "2000-01-01/2100-01-01"  # any period holding today\n'
+            "    legacy_sessions = pd.concat([api.video_sessions(v, period=every)\n"
             '                                 for v in sessions["video_id"].unique()])\n'
             "    legacy_events = api.events(legacy_sessions)\n"
             "legacy_events.head(12)",
@@ -382,9 +383,11 @@ def record_players():
             "raw = avi.segments(events, duration=DURATION, sessions=sessions)\n"
             "legacy = avi.segments(legacy_events, duration=DURATION, sessions=legacy_sessions)\n"
             "fig, ax = plt.subplots(figsize=(10, 3.5))\n"
-            'for label, seg in [("truth (the page)", truth), ("raw pings", raw), ("legacy form", legacy)]:\n'
+            'runs = [("truth (the page)", truth), ("raw pings", raw), ("legacy form", legacy)]\n'
+            "for label, seg in runs:\n"
             "    curve = avi.retention(seg, duration=DURATION)\n"
-            "    avi.plot_retention(curve, ax=ax, rewatch=False, annotate_dropoffs=0, label=label)\n"
+            "    avi.plot_retention(curve, ax=ax, rewatch=False, annotate_dropoffs=0,\n"
+            "                       label=label)\n"
             "ax.legend()\nplt.show()",
         ),
         (
