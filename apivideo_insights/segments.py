@@ -1118,6 +1118,8 @@ def _finish(
 #: Seconds between the SDK's timer pings while playing (``PLAYBACK_PING_DELAY``): a page
 #: that played on would have pinged again within this.
 _PING_INTERVAL = 10.0
+#: Seconds from a tab's unload to the ready of its reload (the page loading again).
+_RELOAD_LEAD = 0.5
 #: Runs of a video (or of all videos) needed before their lengths are trusted as evidence.
 _RUNS_MIN = 5
 
@@ -1239,19 +1241,24 @@ def _censored_ends(
     upper = np.maximum(upper, alive)
     finite = upper != np.iinfo(np.int64).max
     mid = alive + (upper - alive) // 2
+    # A next ready within one ping of the last sign of life: the same tab reloaded, so the
+    # page played until just before it (a page load takes a moment).
+    reload = has_next & (t_next <= alive + interval)
+    at_reload = np.maximum(t_next - round(_RELOAD_LEAD * _NS), alive)
     # Pings bound it: the middle. Else, without runs to go by, ``open_cap`` after the last
     # sign of life (never past the next ready).
     est = np.where(pinged, mid, np.minimum(alive + round(open_cap * _NS), upper))
     used_runs = np.zeros(len(rows), dtype=bool)
     if runs is not None:
-        unbounded = ~pinged
-        if unbounded.any():
-            k = np.flatnonzero(unbounded)
+        # Within the interval, how long the video's uninterrupted runs last.
+        k = np.flatnonzero(~reload)
+        if len(k):
             lo = (alive[k] - t_open[k]) / _NS
             hi = np.where(finite[k], (upper[k] - t_open[k]) / _NS, np.inf)
             mean, ok = runs.mean_within(facts.video[sess[k]], lo, hi)
             est[k[ok]] = t_open[k[ok]] + np.round(mean[ok] * _NS).astype(np.int64)
             used_runs[k[ok]] = True
+    est = np.where(reload, at_reload, est)
     bound[rows] = np.clip(est, alive, upper)
     by_beats[rows] = beats_known
     by_runs[rows] = used_runs

@@ -325,8 +325,49 @@ def test_reload_while_playing_is_bounded_by_the_next_ready():
             ("pause", 10, 6, None, None),
         )
     )
-    assert spans(out) == [[0, 2], [0, 6]]
+    # The tab reloaded within one ping of the play: it played until just before the new
+    # ready (half a second for the page to load again).
+    assert spans(out) == [[0, 1.5], [0, 6]]
     assert out["playback"].tolist() == [0, 1]
+    # The old rule stays available: open_cap seconds after the last event, at most the
+    # next ready.
+    capped = avi.segments(
+        ev_rows(
+            ("ready", 0, 0, None, None),
+            ("play", 1, 0, None, None),
+            ("ready", 3, 0, None, None),
+        ),
+        open_end="cap",
+    )
+    assert spans(capped) == [[0, 2]]
+
+
+def test_open_end_estimated_from_heartbeats_and_from_runs():
+    rows = [("ready", 0, 0, None, None), ("play", 1, 0, None, None)]
+    sessions = pd.DataFrame(
+        {
+            "session_id": ["s"],
+            "ended_at": [T0 + pd.Timedelta(seconds=31)],
+            "heartbeats": [[T0 + pd.Timedelta(seconds=s) for s in (11, 21, 31)]],
+        }
+    )
+    # Playing at least until the last heartbeat (31 s), at most until the next (41 s).
+    out = avi.segments(ev_rows(*rows), sessions=sessions)
+    assert spans(out) == [[0, 35]]
+    assert out.attrs["closed_by_heartbeats"] == 1
+    assert out.attrs["estimated_share"] == 1.0
+    # No pings, no ended_at: how long the video's other runs last (here 20 s each).
+    runs = [
+        ev_rows(("play", 0, 0, None, None), ("pause", 20, 20, None, None), session_id=f"r{i}")
+        for i in range(6)
+    ]
+    ev = pd.concat([*runs, ev_rows(*rows, session_id="open")], ignore_index=True)
+    ev = _schema.conform(ev.assign(video_id="v"), _schema.EVENT_COLUMNS)
+    out = avi.segments(ev)
+    opened = out[out["session_id"] == "open"]
+    assert spans(opened) == [[0, 20]]
+    assert out.attrs["closed_by_runs"] == 1
+    assert 0 < out.attrs["estimated_share"] < 1
 
 
 def test_lost_pause_is_recovered_from_an_unexpected_resume():
@@ -620,7 +661,14 @@ def test_blockwise_reconstruction_equals_one_pass(monkeypatch, with_sessions):
     blocked = module.segments(events, sessions=sessions)
     assert len(calls) >= len(events) // 500 - 1
     pd.testing.assert_frame_equal(blocked, whole)
-    assert blocked.attrs == whole.attrs
+    # Counts are equal; sums of seconds only up to the order of summing.
+    seconds = ("watched_seconds", "estimated_seconds", "estimated_share")
+    for key in seconds:
+        assert blocked.attrs[key] == pytest.approx(whole.attrs[key], rel=1e-9)
+    drop = dict.fromkeys(seconds)
+    assert {k: v for k, v in blocked.attrs.items() if k not in drop} == {
+        k: v for k, v in whole.attrs.items() if k not in drop
+    }
     assert blocked.attrs["dropped"]["missing_session"] == 7
 
 

@@ -40,8 +40,8 @@ from ._collector import (
     EventArrays,
     Transitions,
     emit,
-    reserve,
     queued_at_close,
+    reserve,
     resolve_quirks,
 )
 from .world import World
@@ -1194,9 +1194,9 @@ def _chunk(
     if form["precision"] == "pings":
         ms = 1_000_000
         pos = _milli32
-        e_ns = now_ns - now_ns % ms + np.floor(e_rel * 1e3 + (now_ns % ms) / ms).astype(
-            np.int64
-        ) * ms
+        e_ns = (
+            now_ns - now_ns % ms + np.floor(e_rel * 1e3 + (now_ns % ms) / ms).astype(np.int64) * ms
+        )
     else:
         pos = _integer32
         e_ns = np.floor(e_rel + sub / _NS).astype(np.int64) * _NS + whole
