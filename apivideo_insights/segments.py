@@ -35,19 +35,39 @@ The rules, in order:
    unexpected ``at`` closes the segment at that ``at`` and reopens there (the pause was
    lost); a ``pause``/``end`` while paused that is ahead of where the player was left (by no
    more than the clock allows) adds the segment in between, estimated (the play was lost).
+   What real browsers send (research notes §1.8) follows from the same rules: a scrub while
+   paused is pause(at=origin), seek(s), resume(at=target); a replay is pause/end at the
+   duration, resume(at=duration), seek.backward duration -> 0; duplicate readies and pauses
+   change nothing.
 5. **Wall clock.** A closing position is kept only if it is ``>= start`` and within
    ``[start + W * min_rate - tolerance, start + W * max_rate + tolerance]``, where ``W`` is
-   the wall time elapsed since the segment opened; otherwise (hidden in-play seeks, broken
-   ``from`` such as ``seek.forward 17 -> 17`` or ``0 -> target``) the end is ``start + W *
-   rate`` and the segment is ``estimated``. ``rate`` is the playback's own: media over wall
-   time of its trusted segments once they span 10 s of wall time, rounded to a quarter
-   (players offer rates in quarter steps; this also absorbs integer rounding) and clipped to
-   ``[max(min_rate, 0.25), max_rate]``; else 1.
-6. **Open at the end.** A segment still open when its playback ends (the session stops,
-   or a new ``ready`` arrives) is closed at the session's ``ended_at`` when ``sessions`` is
-   given (for the session's last playback), else by ``open_end``: ``"cap"`` closes it
-   ``open_cap`` seconds after the playback's last event (never after the next ``ready``),
-   ``"drop"`` drops it. Either way the end is ``start + elapsed * rate`` and estimated.
+   the wall time elapsed since the segment opened; otherwise (broken ``from`` such as
+   ``seek.forward 17 -> 17`` or ``0 -> target``) the end is ``start + W * rate`` and the
+   segment is ``estimated``. ``rate`` is the playback's own, from its trustworthy spans:
+   media over wall time of the segments a pause or an end closed at the player's position,
+   once they span 10 s of wall time (else its session's, else 1), clipped to
+   ``[max(min_rate, 0.25), max_rate]`` and, for integer data (whole positions and seconds),
+   rounded to a quarter (players offer rates in quarter steps; rates are never reported).
+   An in-play seek's true origin is ``start + W * rate``: a ``from`` more than
+   ``tolerance`` behind it is stale (the player's position at its last media event, often
+   where the stretch began) and the clock is used. A ``pause``/``end`` the clock cannot
+   reach from the start (a seek that sent nothing, as video.js does while playing) splits
+   the ``W * rate`` media seconds: half from the start, half leading to the close
+   (``attrs["split"]``), both estimated.
+6. **Open at the end.** A segment still open when its playback ends (the tab closed or
+   reloaded while playing, its last events lost) has an interval-censored end
+   (``open_end="estimate"``, the default): it came after the last sign of life (the
+   playback's last event; its last heartbeat, when ``sessions`` has the ``heartbeats`` of
+   ``avi.read_pings``; the session's ``ended_at``, the last ping received, for its last
+   playback) and before the next ``ready`` and, where pings are known, before the next timer
+   ping would have come (10 s). A next ``ready`` within one ping of the last sign of life
+   is the same tab reloading: the end is half a second before it. Otherwise the end is the
+   mean length of the video's uninterrupted runs (those a pause or an end closed, over all
+   sessions) that fall within that interval, with 5 such runs at least (else of all
+   videos); else the interval's middle when pings bound it, else ``open_cap`` seconds after
+   the last sign of life. ``"cap"`` is the older rule (``ended_at``, else ``open_cap``
+   seconds after the last event, never after the next ``ready``); ``"drop"`` drops those
+   segments. The end is ``start + elapsed * rate`` and estimated.
 7. **Clean up.** Positions are clamped to ``[0, duration]``; segments starting at or past
    the duration, or shorter than ``min_length``, are dropped; segments of one playback that
    touch (``|next start - previous end| <= merge_gap``) are merged, so that a pause/resume
@@ -65,9 +85,13 @@ Nothing is dropped silently: ``result.attrs`` holds
 * ``"segments_raw"``: segments before clean-up; ``"dropped_segments"``; ``"merged"``: segments
   absorbed into their predecessor (``segments_raw == len(result) + dropped_segments +
   merged``);
-* ``"estimated"``: rows of the result with ``estimated=True``; ``"open_at_end"``: segments
-  that were still open at the end of their playback (``"closed_by_session"`` of them closed at
-  the session's ``ended_at``); ``"inferred"``: segments added for a lost play/resume;
+* ``"estimated"``: rows of the result with ``estimated=True``; ``"estimated_seconds"``:
+  the media seconds of those rows, ``"watched_seconds"``: of all rows, and
+  ``"estimated_share"`` the first over the second; ``"open_at_end"``: segments that were
+  still open at the end of their playback (``"closed_by_session"`` of them bounded by the
+  session's ``ended_at`` only, ``"closed_by_heartbeats"`` by known pings,
+  ``"closed_by_runs"`` estimated from the video's runs); ``"inferred"``: segments added for
+  a lost play/resume; ``"split"``: stretches added before a close the clock cannot reach;
 * ``"sessions"``, ``"playbacks"``: counted over the events used; ``"unclamped_sessions"``:
   sessions with events but no known duration;
 * ``"options"``: the options used.
@@ -145,9 +169,9 @@ def segments(
         unknown); with no ``end`` event either, positions are not clamped (counted in
         ``attrs["unclamped_sessions"]``).
     sessions : pandas.DataFrame, optional
-        Sessions with ``session_id`` and ``ended_at`` (``api.video_sessions``): a segment
-        still open at the end of a session's last playback is closed at ``ended_at``. Its
-        ``video_id`` / ``live_stream_id`` columns are carried to the result.
+        Sessions with ``session_id`` and ``ended_at`` (``api.video_sessions``, or
+        ``avi.read_pings`` with its ``heartbeats``): evidence for when a segment left open
+        ended. Its ``video_id`` / ``live_stream_id`` columns are carried to the result.
     max_rate : float, default 2.0
         Fastest playback rate believed: a segment cannot cover more media than
         ``wall time * max_rate + tolerance``.
@@ -165,12 +189,13 @@ def segments(
     scrub_window : float, default 2.0
         Seconds within which a seek pairs with the pause before it and the play/resume
         after it.
-    open_end : {"cap", "drop"}, default "cap"
-        What to do with a segment still open at the end of its playback when the session's
-        ``ended_at`` does not apply: close it ``open_cap`` seconds after the playback's last
-        event (estimated), or drop it.
+    open_end : {"estimate", "cap", "drop"}, default "estimate"
+        A segment still open at the end of its playback: its end estimated from the
+        evidence (heartbeats, ``ended_at``, the next ``ready``, how long the video's runs
+        last; rule 6 of the module docstring), or closed ``open_cap`` seconds after the
+        playback's last event (``ended_at`` for the last playback), or dropped.
     open_cap : float, default 5.0
-        Seconds of watching assumed after the last event of a playback left playing.
+        Seconds of watching assumed after the last sign of life when nothing else tells.
 
     Returns
     -------

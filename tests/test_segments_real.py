@@ -57,6 +57,7 @@ def test_the_documented_sample_decodes_within_3_seconds():
 # which no reconstruction can recover from its events.
 BOUNDS = {
     "hls": {"raw": 0.08, "legacy": 0.11, "legacy-no-unload": 0.11},
+    "hls-destroy": {"raw": 0.06, "legacy": 0.10, "legacy-no-unload": 0.13},
     "hls-slow": {"raw": 0.08, "legacy": 0.16, "legacy-no-unload": 0.16},
     "videojs": {"raw": 0.23, "legacy": 0.25, "legacy-no-unload": 0.31},
     "videojs-slow": {"raw": 0.24, "legacy": 0.26, "legacy-no-unload": 0.36},
