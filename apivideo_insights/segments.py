@@ -1000,11 +1000,11 @@ def _playback_rates(
     media_sum = np.where(own, media_sum, media_s)
     wall_sum = np.where(own, wall_sum, wall_s)
     # Integer data: every position whole and every time on a whole second.
-    frac = np.zeros(len(pb), dtype=bool)
+    # (NaN and inf give NaN here, which is not > 0: only real fractions count.)
+    frac = t % _NS != 0
     for x in (at, fr, to):
         with np.errstate(invalid="ignore"):
-            frac |= np.isfinite(x) & (x != np.floor(x))
-    frac |= t % _NS != 0
+            frac |= (x - np.floor(x)) > 0
     coarse = np.bincount(pb, weights=frac, minlength=n_pb) == 0
     lo = min(max(min_rate, _RATE_FLOOR), max_rate)
     with np.errstate(divide="ignore", invalid="ignore"):
