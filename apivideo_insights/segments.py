@@ -62,10 +62,11 @@ The rules, in order:
    playback) and before the next ``ready`` and, where pings are known, before the next timer
    ping would have come (10 s). A next ``ready`` within one ping of the last sign of life
    is the same tab reloading: the end is half a second before it. Otherwise the end is the
-   mean length of the video's uninterrupted runs (those a pause or an end closed, over all
-   sessions) that fall within that interval, with 5 such runs at least (else of all
-   videos); else the interval's middle when pings bound it, else ``open_cap`` seconds after
-   the last sign of life. ``"cap"`` is the older rule (``ended_at``, else ``open_cap``
+   mean length of the viewer's own uninterrupted runs (those a pause or an end closed, in
+   the same session; so the result never depends on other sessions, blocks or dask
+   partitions) that fall within that interval, with 3 such runs at least; else the
+   interval's middle when pings bound it, else ``open_cap`` seconds after the last sign of
+   life. ``"cap"`` is the older rule (``ended_at``, else ``open_cap``
    seconds after the last event, never after the next ``ready``); ``"drop"`` drops those
    segments. The end is ``start + elapsed * rate`` and estimated.
 7. **Clean up.** Positions are clamped to ``[0, duration]``; segments starting at or past
@@ -90,7 +91,7 @@ Nothing is dropped silently: ``result.attrs`` holds
   ``"estimated_share"`` the first over the second; ``"open_at_end"``: segments that were
   still open at the end of their playback (``"closed_by_session"`` of them bounded by the
   session's ``ended_at`` only, ``"closed_by_heartbeats"`` by known pings,
-  ``"closed_by_runs"`` estimated from the video's runs); ``"inferred"``: segments added for
+  ``"closed_by_runs"`` estimated from the viewer's own runs); ``"inferred"``: segments added for
   a lost play/resume; ``"split"``: stretches added before a close the clock cannot reach;
 * ``"sessions"``, ``"playbacks"``: counted over the events used; ``"unclamped_sessions"``:
   sessions with events but no known duration;
@@ -191,7 +192,7 @@ def segments(
         after it.
     open_end : {"estimate", "cap", "drop"}, default "estimate"
         A segment still open at the end of its playback: its end estimated from the
-        evidence (heartbeats, ``ended_at``, the next ``ready``, how long the video's runs
+        evidence (heartbeats, ``ended_at``, the next ``ready``, how long the viewer's runs
         last; rule 6 of the module docstring), or closed ``open_cap`` seconds after the
         playback's last event (``ended_at`` for the last playback), or dropped.
     open_cap : float, default 5.0
@@ -262,7 +263,10 @@ def segments(
         ]
     # How long uninterrupted runs last, per video, over every block: the evidence for the
     # ends that the events do not tell.
-    runs = _Runs.of([b.raw for b in blocks], facts.video) if open_end == "estimate" else None
+    # Grouped by session (a viewer's own runs): the estimate then never depends on which
+    # other sessions share a block or a dask partition.
+    by_session = np.arange(len(cats), dtype=np.int64)
+    runs = _Runs.of([b.raw for b in blocks], by_session) if open_end == "estimate" else None
     parts = [
         _block_frame(b, facts=facts, runs=runs, dur_by_code=dur_by_code, options=options)
         for b in blocks
@@ -1145,8 +1149,8 @@ def _finish(
 _PING_INTERVAL = 10.0
 #: Seconds from a tab's unload to the ready of its reload (the page loading again).
 _RELOAD_LEAD = 0.5
-#: Runs of a video (or of all videos) needed before their lengths are trusted as evidence.
-_RUNS_MIN = 5
+#: Runs of a session needed within an interval before their lengths are trusted there.
+_RUNS_MIN = 3
 
 
 class _SessionFacts:
@@ -1177,6 +1181,7 @@ class _Runs:
         self.length = length[order]
         self.csum = np.concatenate([[0.0], np.cumsum(self.length)])
         self.n_groups = n_groups
+        self.pooled = False  # groups are sessions: no pooling across them
         self.all = np.sort(length)
         self.all_csum = np.concatenate([[0.0], np.cumsum(self.all)])
 
@@ -1211,7 +1216,7 @@ class _Runs:
             b2 = np.searchsorted(self.all, hi, side="right")
             pooled = (self.all_csum[b2] - self.all_csum[a2]) / (b2 - a2)
         use_own = count >= _RUNS_MIN
-        use_all = ~use_own & (b2 - a2 >= _RUNS_MIN)
+        use_all = ~use_own & (b2 - a2 >= _RUNS_MIN) & self.pooled
         return np.where(use_own, own, np.where(use_all, pooled, np.nan)), use_own | use_all
 
 
@@ -1228,7 +1233,7 @@ def _censored_ends(
     event; its last heartbeat; the session's ``ended_at`` for its last playback) and before
     the next ``ready`` of the session and, where pings are known, before the next timer ping
     would have come. Within that interval: its middle when pings bound it, else the mean
-    length of the video's runs that last that long (``_Runs``), else ``open_cap`` seconds
+    length of the viewer's own runs that last that long (``_Runs``), else ``open_cap`` seconds
     after the last sign of life.
     """
     n = len(raw.s)
@@ -1280,7 +1285,7 @@ def _censored_ends(
         if len(k):
             lo = (alive[k] - t_open[k]) / _NS
             hi = np.where(finite[k], (upper[k] - t_open[k]) / _NS, np.inf)
-            mean, ok = runs.mean_within(facts.video[sess[k]], lo, hi)
+            mean, ok = runs.mean_within(sess[k].astype(np.int64), lo, hi)
             est[k[ok]] = t_open[k[ok]] + np.round(mean[ok] * _NS).astype(np.int64)
             used_runs[k[ok]] = True
     est = np.where(reload, at_reload, est)

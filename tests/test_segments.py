@@ -356,16 +356,16 @@ def test_open_end_estimated_from_heartbeats_and_from_runs():
     assert spans(out) == [[0, 35]]
     assert out.attrs["closed_by_heartbeats"] == 1
     assert out.attrs["estimated_share"] == 1.0
-    # No pings, no ended_at: how long the video's other runs last (here 20 s each).
+    # No pings, no ended_at: how long the viewer's own runs last (here 20 s each).
     runs = [
-        ev_rows(("play", 0, 0, None, None), ("pause", 20, 20, None, None), session_id=f"r{i}")
-        for i in range(6)
-    ]
-    ev = pd.concat([*runs, ev_rows(*rows, session_id="open")], ignore_index=True)
-    ev = _schema.conform(ev.assign(video_id="v"), _schema.EVENT_COLUMNS)
+        row
+        for k in range(3)
+        for row in (("resume", 40 * k + 1, 20 * k, None, None),
+                    ("pause", 40 * k + 21, 20 * k + 20, None, None))
+    ]  # fmt: skip
+    ev = ev_rows(*rows[:1], *runs, ("resume", 200, 60, None, None), session_id="open")
     out = avi.segments(ev)
-    opened = out[out["session_id"] == "open"]
-    assert spans(opened) == [[0, 20]]
+    assert spans(out) == [[0, 80]]  # the open run: 20 s, like the others (all touch)
     assert out.attrs["closed_by_runs"] == 1
     assert 0 < out.attrs["estimated_share"] < 1
 
