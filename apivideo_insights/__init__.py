@@ -33,6 +33,7 @@ from .exceptions import (
     SchemaError,
 )
 from .io import read_events
+from .pings import read_pings
 from .plotting import (
     plot_concurrency,
     plot_engagement,
@@ -74,6 +75,7 @@ __all__ = [
     "plot_steps",
     "read_chapters",
     "read_events",
+    "read_pings",
     "report",
     "retention",
     "sandbox",

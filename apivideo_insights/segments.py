@@ -35,19 +35,40 @@ The rules, in order:
    unexpected ``at`` closes the segment at that ``at`` and reopens there (the pause was
    lost); a ``pause``/``end`` while paused that is ahead of where the player was left (by no
    more than the clock allows) adds the segment in between, estimated (the play was lost).
+   What real browsers send (research notes §1.8) follows from the same rules: a scrub while
+   paused is pause(at=origin), seek(s), resume(at=target); a replay is pause/end at the
+   duration, resume(at=duration), seek.backward duration -> 0; duplicate readies and pauses
+   change nothing.
 5. **Wall clock.** A closing position is kept only if it is ``>= start`` and within
    ``[start + W * min_rate - tolerance, start + W * max_rate + tolerance]``, where ``W`` is
-   the wall time elapsed since the segment opened; otherwise (hidden in-play seeks, broken
-   ``from`` such as ``seek.forward 17 -> 17`` or ``0 -> target``) the end is ``start + W *
-   rate`` and the segment is ``estimated``. ``rate`` is the playback's own: media over wall
-   time of its trusted segments once they span 10 s of wall time, rounded to a quarter
-   (players offer rates in quarter steps; this also absorbs integer rounding) and clipped to
-   ``[max(min_rate, 0.25), max_rate]``; else 1.
-6. **Open at the end.** A segment still open when its playback ends (the session stops,
-   or a new ``ready`` arrives) is closed at the session's ``ended_at`` when ``sessions`` is
-   given (for the session's last playback), else by ``open_end``: ``"cap"`` closes it
-   ``open_cap`` seconds after the playback's last event (never after the next ``ready``),
-   ``"drop"`` drops it. Either way the end is ``start + elapsed * rate`` and estimated.
+   the wall time elapsed since the segment opened; otherwise (broken ``from`` such as
+   ``seek.forward 17 -> 17`` or ``0 -> target``) the end is ``start + W * rate`` and the
+   segment is ``estimated``. ``rate`` is the playback's own, from its trustworthy spans:
+   media over wall time of the segments a pause or an end closed at the player's position,
+   once they span 10 s of wall time (else its session's, else 1), clipped to
+   ``[max(min_rate, 0.25), max_rate]`` and, for integer data (whole positions and seconds),
+   rounded to a quarter (players offer rates in quarter steps; rates are never reported).
+   An in-play seek's true origin is ``start + W * rate``: a ``from`` more than
+   ``tolerance`` behind it is stale (the player's position at its last media event, often
+   where the stretch began) and the clock is used. A ``pause``/``end`` the clock cannot
+   reach from the start (a seek that sent nothing, as video.js does while playing) splits
+   the ``W * rate`` media seconds: half from the start, half leading to the close
+   (``attrs["split"]``), both estimated.
+6. **Open at the end.** A segment still open when its playback ends (the tab closed or
+   reloaded while playing, its last events lost) has an interval-censored end
+   (``open_end="estimate"``, the default): it came after the last sign of life (the
+   playback's last event; its last heartbeat, when ``sessions`` has the ``heartbeats`` of
+   ``avi.read_pings``; the session's ``ended_at``, the last ping received, for its last
+   playback) and before the next ``ready`` and, where pings are known, before the next timer
+   ping would have come (10 s). A next ``ready`` within one ping of the last sign of life
+   is the same tab reloading: the end is half a second before it. Otherwise the end is the
+   mean length of the viewer's own uninterrupted runs (those a pause or an end closed, in
+   the same session; so the result never depends on other sessions, blocks or dask
+   partitions) that fall within that interval, with 3 such runs at least; else the
+   interval's middle when pings bound it, else ``open_cap`` seconds after the last sign of
+   life. ``"cap"`` is the older rule (``ended_at``, else ``open_cap``
+   seconds after the last event, never after the next ``ready``); ``"drop"`` drops those
+   segments. The end is ``start + elapsed * rate`` and estimated.
 7. **Clean up.** Positions are clamped to ``[0, duration]``; segments starting at or past
    the duration, or shorter than ``min_length``, are dropped; segments of one playback that
    touch (``|next start - previous end| <= merge_gap``) are merged, so that a pause/resume
@@ -65,9 +86,13 @@ Nothing is dropped silently: ``result.attrs`` holds
 * ``"segments_raw"``: segments before clean-up; ``"dropped_segments"``; ``"merged"``: segments
   absorbed into their predecessor (``segments_raw == len(result) + dropped_segments +
   merged``);
-* ``"estimated"``: rows of the result with ``estimated=True``; ``"open_at_end"``: segments
-  that were still open at the end of their playback (``"closed_by_session"`` of them closed at
-  the session's ``ended_at``); ``"inferred"``: segments added for a lost play/resume;
+* ``"estimated"``: rows of the result with ``estimated=True``; ``"estimated_seconds"``:
+  the media seconds of those rows, ``"watched_seconds"``: of all rows, and
+  ``"estimated_share"`` the first over the second; ``"open_at_end"``: segments that were
+  still open at the end of their playback (``"closed_by_session"`` of them bounded by the
+  session's ``ended_at`` only, ``"closed_by_heartbeats"`` by known pings,
+  ``"closed_by_runs"`` estimated from the viewer's own runs); ``"inferred"``: segments added for
+  a lost play/resume; ``"split"``: stretches added before a close the clock cannot reach;
 * ``"sessions"``, ``"playbacks"``: counted over the events used; ``"unclamped_sessions"``:
   sessions with events but no known duration;
 * ``"options"``: the options used.
@@ -124,7 +149,7 @@ def segments(
     min_length: float = 0.25,
     merge_gap: float = 1.0,
     scrub_window: float = 2.0,
-    open_end: Literal["cap", "drop"] = "cap",
+    open_end: Literal["estimate", "cap", "drop"] = "estimate",
     open_cap: float = 5.0,
 ) -> pd.DataFrame:
     """Reconstruct the watched segments of every session from its player events.
@@ -145,9 +170,9 @@ def segments(
         unknown); with no ``end`` event either, positions are not clamped (counted in
         ``attrs["unclamped_sessions"]``).
     sessions : pandas.DataFrame, optional
-        Sessions with ``session_id`` and ``ended_at`` (``api.video_sessions``): a segment
-        still open at the end of a session's last playback is closed at ``ended_at``. Its
-        ``video_id`` / ``live_stream_id`` columns are carried to the result.
+        Sessions with ``session_id`` and ``ended_at`` (``api.video_sessions``, or
+        ``avi.read_pings`` with its ``heartbeats``): evidence for when a segment left open
+        ended. Its ``video_id`` / ``live_stream_id`` columns are carried to the result.
     max_rate : float, default 2.0
         Fastest playback rate believed: a segment cannot cover more media than
         ``wall time * max_rate + tolerance``.
@@ -165,12 +190,13 @@ def segments(
     scrub_window : float, default 2.0
         Seconds within which a seek pairs with the pause before it and the play/resume
         after it.
-    open_end : {"cap", "drop"}, default "cap"
-        What to do with a segment still open at the end of its playback when the session's
-        ``ended_at`` does not apply: close it ``open_cap`` seconds after the playback's last
-        event (estimated), or drop it.
+    open_end : {"estimate", "cap", "drop"}, default "estimate"
+        A segment still open at the end of its playback: its end estimated from the
+        evidence (heartbeats, ``ended_at``, the next ``ready``, how long the viewer's runs
+        last; rule 6 of the module docstring), or closed ``open_cap`` seconds after the
+        playback's last event (``ended_at`` for the last playback), or dropped.
     open_cap : float, default 5.0
-        Seconds of watching assumed after the last event of a playback left playing.
+        Seconds of watching assumed after the last sign of life when nothing else tells.
 
     Returns
     -------
@@ -219,14 +245,34 @@ def segments(
         "open_end": open_end,
         "open_cap": open_cap,
     }
-    # Durations are per video, over all sessions: decided once, before any split.
+    # Durations are per video, over all sessions: decided once, before any split; so are
+    # the facts of sessions (ended_at, heartbeats) and the videos open runs are judged by.
     dur_by_code = _durations_of(ev, duration, sessions)
+    cats = ev["session_id"].cat.categories
+    facts = _SessionFacts(
+        ended=_session_ended(sessions, cats),
+        beats=_heartbeats(sessions, cats),
+        video=_video_codes(ev, sessions, cats),
+    )
     if len(ev) <= _BLOCK_EVENTS:
-        return _segments_block(ev, sessions=sessions, dur_by_code=dur_by_code, options=options)
+        blocks = [_block_raw(ev, sessions=sessions, options=options)]
+    else:
+        blocks = [
+            _block_raw(ev[rows], sessions=sessions, options=options)
+            for rows in _session_blocks(ev["session_id"].cat.codes.to_numpy(), _BLOCK_EVENTS)
+        ]
+    # How long uninterrupted runs last, per video, over every block: the evidence for the
+    # ends that the events do not tell.
+    # Grouped by session (a viewer's own runs): the estimate then never depends on which
+    # other sessions share a block or a dask partition.
+    by_session = np.arange(len(cats), dtype=np.int64)
+    runs = _Runs.of([b.raw for b in blocks], by_session) if open_end == "estimate" else None
     parts = [
-        _segments_block(ev[rows], sessions=sessions, dur_by_code=dur_by_code, options=options)
-        for rows in _session_blocks(ev["session_id"].cat.codes.to_numpy(), _BLOCK_EVENTS)
+        _block_frame(b, facts=facts, runs=runs, dur_by_code=dur_by_code, options=options)
+        for b in blocks
     ]
+    if len(parts) == 1:
+        return parts[0]
     frame = pd.concat(parts, ignore_index=True)
     frame.attrs = _merge_attrs([part.attrs for part in parts])
     return frame
@@ -281,30 +327,40 @@ def _merge_attrs(parts: list[dict[str, Any]]) -> dict[str, Any]:
     for key, value in parts[0].items():
         if key == "options":
             merged[key] = value
+        elif key == "estimated_share":
+            continue
         elif isinstance(value, dict):
             merged[key] = {k: sum(p[key][k] for p in parts) for k in value}
         else:
             merged[key] = sum(p[key] for p in parts)
-    return merged
+    # Seconds are rounded to the microsecond: the same whatever the blocks' summing order.
+    watched = merged["watched_seconds"] = round(merged["watched_seconds"], 6)
+    est = merged["estimated_seconds"] = round(merged["estimated_seconds"], 6)
+    merged["estimated_share"] = round(est / watched, 9) if watched > 0 else 0.0
+    return {key: merged[key] for key in parts[0]}
 
 
-def _segments_block(
-    ev: pd.DataFrame,
-    *,
-    sessions: pd.DataFrame | None,
-    dur_by_code: np.ndarray,
-    options: dict[str, Any],
-) -> pd.DataFrame:
-    """Reconstruct the sessions of ``ev`` (validated events; whole sessions only).
+class _Block:
+    """What phase one of a block left for phase two: its raw segments and counts."""
 
-    ``dur_by_code`` holds the duration of every session category, decided over all the
-    events, so that a block gives exactly what the whole input would; ``options`` are
-    :func:`segments`' keyword options.
-    """
+    dtype: pd.CategoricalDtype
+    raw: _Raw
+    dropped: dict[str, int]
+    ids: dict[str, np.ndarray]  # per raw segment
+    n_in: int
+    n_used_rows: int
+    n_sess_used: int
+    seen: np.ndarray
+    seek_from_missing: int
+
+
+def _block_raw(
+    ev: pd.DataFrame, *, sessions: pd.DataFrame | None, options: dict[str, Any]
+) -> _Block:
+    """Phase one for ``ev`` (validated events; whole sessions only): validate, order and
+    run the state machine, up to the raw segments."""
     max_rate, min_rate = options["max_rate"], options["min_rate"]
     tolerance, scrub_window = options["tolerance"], options["scrub_window"]
-    min_length, merge_gap = options["min_length"], options["merge_gap"]
-    open_end, open_cap = options["open_end"], options["open_cap"]
     sess_cat = ev["session_id"].cat.categories
     ncat = len(sess_cat)
     n_in = len(ev)
@@ -327,7 +383,10 @@ def _segments_block(
     is_seek_all = kind_all == _SEEK
     pos = np.where(is_seek_all, to, at)
     needs_pos = kind_all != _READYK
-    bad_pos = ok & needs_pos & ~(np.isfinite(pos) & (pos >= 0))
+    # A ready may lack ``at`` (it then means 0), but a negative or infinite one is wrong.
+    unusable = ~(np.isfinite(pos) & (pos >= 0))
+    bad_pos = ok & unusable & (needs_pos | ~np.isnan(pos))
+    del unusable
     ok &= ~bad_pos
     bad_from = is_seek_all & ~(np.isfinite(fr) & (fr >= 0))
     dropped["missing_session"] = int(bad_sess.sum())
@@ -378,24 +437,47 @@ def _segments_block(
     dropped["redundant_open"] = seg.redundant_open
     dropped["redundant_close"] = seg.redundant_close
 
-    # Per-session facts (indexed by session code): ids, ended_at, duration.
+    block = _Block()
+    block.dtype, block.raw, block.dropped = ev["session_id"].dtype, seg, dropped
+    # Ids per raw segment (video_id / live_stream_id), from the events and sessions.
     ids = _session_ids(ev, sessions, sess_cat, order, s)
-    ended_by_code = _session_ended(sessions, sess_cat)
+    block.ids = {name: values[seg.s] for name, values in ids.items()}
+    del ids
+    block.n_in = n_in
+    block.n_used_rows = len(s)
+    block.n_sess_used = int(np.count_nonzero(np.diff(s, prepend=-1))) if len(s) else 0
+    seen = np.zeros(ncat, dtype=bool)
+    seen[s] = True
+    block.seen = seen
+    block.seek_from_missing = seek_from_missing
+    return block
 
+
+def _block_frame(
+    block: _Block,
+    *,
+    facts: _SessionFacts,
+    runs: _Runs | None,
+    dur_by_code: np.ndarray,
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """Phase two: ends of open segments, clamping, merging, the frame and its attrs."""
+    seg, dropped = block.raw, block.dropped
     out = _finish(
         seg,
-        ended_by_code=ended_by_code,
+        facts=facts,
+        runs=runs,
         dur_by_code=dur_by_code,
-        min_length=min_length,
-        merge_gap=merge_gap,
-        open_end=open_end,
-        open_cap=open_cap,
+        min_length=options["min_length"],
+        merge_gap=options["merge_gap"],
+        open_end=options["open_end"],
+        open_cap=options["open_cap"],
         dropped=dropped,
     )
 
     frame = pd.DataFrame(
         {
-            "session_id": pd.Categorical.from_codes(out["s"], dtype=ev["session_id"].dtype),
+            "session_id": pd.Categorical.from_codes(out["s"], dtype=block.dtype),
             "playback": out["playback"],
             "start": out["start"],
             "end": out["end"],
@@ -404,32 +486,37 @@ def _segments_block(
             "estimated": out["estimated"],
         }
     )
-    for name, values in ids.items():
-        frame[name] = _schema.to_str(pd.Series(values, copy=False)).to_numpy()[out["s"]]
+    for name, values in block.ids.items():
+        frame[name] = _schema.to_str(pd.Series(values[out["raw_row"]], dtype=object)).to_numpy()
         frame[name] = _schema.to_str(frame[name])
 
-    used = len(s) - seg.redundant_open - seg.redundant_close
-    n_sess_used = int(np.count_nonzero(np.diff(s, prepend=-1))) if len(s) else 0
+    used = block.n_used_rows - seg.redundant_open - seg.redundant_close
     dropped_events = sum(dropped[r] for r in _EVENT_REASONS)
     dropped_segments = sum(dropped[r] for r in _SEGMENT_REASONS)
-    seen = np.zeros(ncat, dtype=bool)
-    seen[s] = True
+    watched = round(float(np.sum(out["end"] - out["start"])), 6)
+    est_seconds = round(float(out["estimated_seconds"]), 6)
     frame.attrs = {
-        "events": n_in,
+        "events": block.n_in,
         "events_used": int(used),
         "dropped_events": int(dropped_events),
         "dropped": {k: int(v) for k, v in dropped.items()},
-        "seek_from_missing": seek_from_missing,
+        "seek_from_missing": block.seek_from_missing,
         "segments_raw": int(out["raw"]),
         "dropped_segments": int(dropped_segments),
         "merged": int(out["merged"]),
         "estimated": int(out["estimated"].sum()),
+        "estimated_seconds": est_seconds,
+        "estimated_share": round(est_seconds / watched, 9) if watched > 0 else 0.0,
+        "watched_seconds": watched,
         "open_at_end": int(out["open_at_end"]),
         "closed_by_session": int(out["closed_by_session"]),
+        "closed_by_heartbeats": int(out["closed_by_heartbeats"]),
+        "closed_by_runs": int(out["closed_by_runs"]),
         "inferred": int(seg.inferred),
-        "sessions": n_sess_used,
+        "split": int(seg.split),
+        "sessions": block.n_sess_used,
         "playbacks": int(seg.n_playbacks),
-        "unclamped_sessions": int(np.count_nonzero(seen & np.isnan(dur_by_code))),
+        "unclamped_sessions": int(np.count_nonzero(block.seen & np.isnan(dur_by_code))),
         "options": dict(options),
     }
     return frame
@@ -466,8 +553,8 @@ def _check_options(
         raise ValueError(f"max_rate must be > 0 (a playback rate such as 2.0), not {max_rate!r}")
     if min_rate > max_rate:
         raise ValueError(f"min_rate ({min_rate}) must not exceed max_rate ({max_rate})")
-    if open_end not in ("cap", "drop"):
-        raise ValueError(f'open_end must be "cap" or "drop", not {open_end!r}')
+    if open_end not in ("estimate", "cap", "drop"):
+        raise ValueError(f'open_end must be "estimate", "cap" or "drop", not {open_end!r}')
 
 
 def _validate_events(events: Any) -> pd.DataFrame:
@@ -475,6 +562,12 @@ def _validate_events(events: Any) -> pd.DataFrame:
         raise TypeError(
             f"events must be a pandas DataFrame (from api.events or avi.read_events), "
             f"not {type(events).__name__}"
+        )
+    dup = events.columns[events.columns.duplicated()].unique().tolist()
+    if dup:
+        raise ValueError(
+            f"events has duplicate column names {dup[:5]}; keep one column of each name "
+            "(e.g. events.loc[:, ~events.columns.duplicated()])"
         )
     missing = [c for c in _schema.EVENT_COLUMNS if c not in events.columns]
     if missing:
@@ -493,6 +586,7 @@ def _validate_events(events: Any) -> pd.DataFrame:
         or pd.api.types.is_string_dtype(events["emitted_at"].dtype)
     ):
         raise ValueError("events column 'emitted_at' must hold timestamps")
+    _check_epoch_seconds(events["emitted_at"])
     if _conforms(events):
         # Already in the events schema: read it in place (a copy costs ~30 bytes an event).
         ev = events
@@ -530,6 +624,31 @@ def _validate_events(events: Any) -> pd.DataFrame:
                 f"(e.g. {bad.iloc[0]!r}); {expect}"
             )
     return ev
+
+
+#: Numbers in ``emitted_at`` are epoch seconds; beyond this they are milliseconds (1e11 s
+#: is the year 5138, 1e11 ms is 1973).
+_EPOCH_MS_FLOOR = 1e11
+
+
+def _check_epoch_seconds(col: pd.Series) -> None:
+    """Numbers are read as epoch seconds: refuse values that can only be milliseconds."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif col.dtype == object and len(col):
+        values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        return
+    big = np.abs(values) > _EPOCH_MS_FLOOR
+    if big.any():
+        raise ValueError(
+            f"events column 'emitted_at' holds numbers such as {values[big][0]:.0f}, which "
+            "look like epoch milliseconds; numbers are read as epoch seconds. Pass "
+            "timestamps instead, e.g. pd.to_datetime(events['emitted_at'], unit='ms', "
+            "utc=True)"
+        )
 
 
 def _conforms(events: pd.DataFrame) -> bool:
@@ -623,7 +742,9 @@ class _Raw:
     estimated: np.ndarray
     is_open: np.ndarray
     rate: np.ndarray  # the playback's observed rate (1 when unknown)
+    run_done: np.ndarray  # closed by a pause/end at the player's own position
     inferred: int  # segments inferred from a pause/end while paused
+    split: int  # stretches leading to a pause/end the clock could not reach (hidden seeks)
     redundant_open: int
     redundant_close: int
     n_playbacks: int
@@ -723,24 +844,45 @@ def _reconstruct(
         # A repeat play/resume says the player sat paused at ``at``: no slowest rate.
         & ((cand >= s0 + wall * min_rate - tolerance) | reanchor[cc])
     )
-    # The viewer's rate, from the playback's trusted segments, for the clock's estimates.
+    # The viewer's rate, from the playback's trustworthy spans: segments a pause or an end
+    # closed (their ``at`` is the player's own position; a seek's ``from`` may be stale).
     pb_c = pb[oi[closed]]
     n_pb = int(pb[-1] + 1) if m else 0
-    media_sum = np.bincount(pb_c, weights=np.where(good, cand - s0, 0.0), minlength=n_pb)
-    wall_sum = np.bincount(pb_c, weights=np.where(good, wall, 0.0), minlength=n_pb)
-    lo = min(max(min_rate, _RATE_FLOOR), max_rate)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate_pb = np.where(
-            wall_sum >= _RATE_MIN_WALL,
-            np.clip(np.round(media_sum / wall_sum * 4) / 4, lo, max_rate),
-            1.0,
-        )
+    trusted = good & eff_close[cc]
+    rate_pb = _playback_rates(
+        pb_c, trusted, cand - s0, wall, n_pb, pb, s, pb_start, at, fr, to, t,
+        min_rate=min_rate, max_rate=max_rate,
+    )  # fmt: skip
+    # An in-play seek's true origin is where the clock puts the player; a ``from`` behind
+    # it is stale (the player's position at its last media event, often where the stretch
+    # began), so the clock is preferred.
+    with np.errstate(invalid="ignore"):
+        stale = seek_open[cc] & (cand < s0 + wall * rate_pb[pb_c] - tolerance)
+    good &= ~stale
+    del trusted, stale
     rate = rate_pb[pb[oi]]
     end = np.full(len(oi), np.nan)
-    end[closed] = np.where(good, cand, s0 + wall * rate[closed])
+    clock_end = s0 + wall * rate[closed]
+    # A pause or an end at a position the clock cannot reach from the start (a seek that
+    # sent nothing, as video.js does while playing): both positions are the player's own,
+    # so the watching is split between a stretch from the start and one that leads to the
+    # close, half the clock's media each (where the jump came is unknown).
+    split = ~good & eff_close[cc] & ~scrub & np.isfinite(a_cc) & (wall > 0)
+    half = wall * rate[closed] / 2
+    end[closed] = np.where(good, cand, np.where(split, s0 + half, clock_end))
     est = np.zeros(len(oi), dtype=bool)
     est[closed] = ~good
-    del cand, s0, wall, good, pb_c, media_sum, wall_sum, scrub, a_cc, nxt, ci, prev
+    sp = np.flatnonzero(split)
+    tail_key = cc[sp]
+    tail_end = a_cc[sp]
+    tail_start = np.maximum(tail_end - half[sp], 0.0)
+    tail_open = t[tail_key] - np.round(wall[sp] / 2 * _NS).astype(np.int64)
+    tail_rate = rate[closed][sp]
+    del clock_end, half, sp, split
+    # Runs a pause or an end closed where the player said: how long viewers watch on.
+    run_done = np.zeros(len(oi), dtype=bool)
+    run_done[closed] = good & eff_close[cc]
+    del cand, s0, wall, good, pb_c, scrub, a_cc, nxt, ci, prev
     del paired_open, eff_open, eff_close, seek_open, reanchor, bidx, opener_b, pb_b
 
     # Open at the end: the playback's last event and the next playback's ready bound it.
@@ -779,6 +921,15 @@ def _reconstruct(
     h_end = reached[hidden]
     del pv, nx, a_rc, scrub_rc, reached, left, gap, hidden, rc
     h_open = t[hi] - np.round((h_end - h_start) / h_rate * _NS).astype(np.int64)
+    raw.inferred = len(hi)
+    raw.split = len(tail_key)
+    if len(tail_key):
+        hi = np.concatenate([hi, tail_key])
+        h_start = np.concatenate([h_start, tail_start])
+        h_end = np.concatenate([h_end, tail_end])
+        h_open = np.concatenate([h_open, tail_open])
+        h_rate = np.concatenate([h_rate, tail_rate])
+    del tail_key, tail_start, tail_end, tail_open, tail_rate
 
     # Playback number within the session: playbacks since the session's first one.
     sess_no = np.cumsum(first, dtype=np.int32)
@@ -813,9 +964,57 @@ def _reconstruct(
     raw.last_pb = cat(last_pb, False)
     raw.estimated = cat(est, True)
     raw.is_open = cat(opened, False)
+    raw.run_done = cat(run_done, False)
     raw.rate = cat(rate, h_rate)
-    raw.inferred = n_h
     return raw
+
+
+def _playback_rates(
+    pb_c: np.ndarray,
+    trusted: np.ndarray,
+    media: np.ndarray,
+    wall: np.ndarray,
+    n_pb: int,
+    pb: np.ndarray,
+    s: np.ndarray,
+    pb_start: np.ndarray,
+    at: np.ndarray,
+    fr: np.ndarray,
+    to: np.ndarray,
+    t: np.ndarray,
+    *,
+    min_rate: float,
+    max_rate: float,
+) -> np.ndarray:
+    """Each playback's own rate: media over wall time of its trusted segments once they span
+    ``_RATE_MIN_WALL`` seconds, else its session's, else 1.
+
+    With the API's integer positions and whole-second times the ratio is rounded to a
+    quarter (players offer rates in quarter steps; this absorbs the rounding); with the
+    SDK's float positions it is kept as measured (stalls make it a little lower).
+    """
+    media_sum = np.bincount(pb_c, weights=np.where(trusted, media, 0.0), minlength=n_pb)
+    wall_sum = np.bincount(pb_c, weights=np.where(trusted, wall, 0.0), minlength=n_pb)
+    # The session of each playback, for playbacks too short to tell their rate alone.
+    sess_of_pb = s[np.flatnonzero(pb_start)]
+    n_s = int(sess_of_pb.max()) + 1 if len(sess_of_pb) else 0
+    media_s = np.bincount(sess_of_pb, weights=media_sum, minlength=n_s)[sess_of_pb]
+    wall_s = np.bincount(sess_of_pb, weights=wall_sum, minlength=n_s)[sess_of_pb]
+    own = wall_sum >= _RATE_MIN_WALL
+    media_sum = np.where(own, media_sum, media_s)
+    wall_sum = np.where(own, wall_sum, wall_s)
+    # Integer data: every position whole and every time on a whole second.
+    # (NaN and inf give NaN here, which is not > 0: only real fractions count.)
+    frac = t % _NS != 0
+    for x in (at, fr, to):
+        with np.errstate(invalid="ignore"):
+            frac |= (x - np.floor(x)) > 0
+    coarse = np.bincount(pb, weights=frac, minlength=n_pb) == 0
+    lo = min(max(min_rate, _RATE_FLOOR), max_rate)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = media_sum / wall_sum
+        ratio = np.where(coarse, np.round(ratio * 4) / 4, ratio)
+        return np.where(wall_sum >= _RATE_MIN_WALL, np.clip(ratio, lo, max_rate), 1.0)
 
 
 def _before_scrub(
@@ -850,7 +1049,8 @@ def _before_scrub(
 def _finish(
     raw: _Raw,
     *,
-    ended_by_code: np.ndarray,
+    facts: _SessionFacts,
+    runs: _Runs | None,
     dur_by_code: np.ndarray,
     min_length: float,
     merge_gap: float,
@@ -866,21 +1066,30 @@ def _finish(
 
     # Segments left open: the session's end, else the policy; the end comes from the clock.
     op = raw.is_open
-    ended = ended_by_code[raw.s]
+    ended = facts.ended[raw.s]
     by_session = op & raw.last_pb & (ended != _NAT)
-    cap_ns = round(open_cap * _NS)
-    capped = raw.t_close + cap_ns
-    capped = np.where(raw.t_next != _NAT, np.minimum(capped, raw.t_next), capped)
-    policy = op & ~by_session
-    bound = np.where(by_session, np.maximum(ended, raw.t_close), capped)
-    if open_end == "drop":
-        keep &= ~policy
-        dropped["open_at_end"] = int(np.count_nonzero(policy))
+    by_beats = np.zeros(n, dtype=bool)
+    by_runs = np.zeros(n, dtype=bool)
+    if open_end == "estimate":
+        bound, by_beats, by_runs = _censored_ends(raw, op, facts, runs, open_cap)
+        by_session &= ~by_beats
+    else:
+        cap_ns = round(open_cap * _NS)
+        capped = raw.t_close + cap_ns
+        capped = np.where(raw.t_next != _NAT, np.minimum(capped, raw.t_next), capped)
+        policy = op & ~by_session
+        bound = np.where(by_session, np.maximum(ended, raw.t_close), capped)
+        if open_end == "drop":
+            keep &= ~policy
+            dropped["open_at_end"] = int(np.count_nonzero(policy))
     end = np.where(op, start + (bound - raw.t_open) / _NS * raw.rate, end)
 
     # Clamp to the duration.
     dur = dur_by_code[raw.s]
     known = ~np.isnan(dur)
+    # No segment starts below 0, whatever bound the clock inferred.
+    start = np.maximum(start, 0.0)
+    end = np.maximum(end, 0.0)
     start_c = np.where(known, np.minimum(start, dur), start)
     end_c = np.where(known, np.minimum(end, dur), end)
     past = keep & known & (start >= dur)
@@ -904,6 +1113,8 @@ def _finish(
         "merged": len(k) - len(heads),
         "open_at_end": int(np.count_nonzero(op)),
         "closed_by_session": int(np.count_nonzero(by_session)),
+        "closed_by_heartbeats": int(np.count_nonzero(by_beats)),
+        "closed_by_runs": int(np.count_nonzero(by_runs)),
     }
     if len(k):
         out["s"] = s_k[heads]
@@ -913,7 +1124,13 @@ def _finish(
         out["started_at"] = raw.t_open[k][heads]
         out["ended_at"] = np.maximum.reduceat(t_end[k], heads)
         out["estimated"] = np.add.reduceat(raw.estimated[k].astype(np.int64), heads) > 0
+        out["raw_row"] = k[heads]
+        # Media seconds whose bounds came from the clock or the evidence, not a position.
+        est_k = raw.estimated[k]
+        out["estimated_seconds"] = float(np.sum((en - st)[est_k]))
     else:
+        out["raw_row"] = np.empty(0, dtype=np.int64)
+        out["estimated_seconds"] = 0.0
         out["s"] = np.empty(0, dtype=np.int64)
         out["playback"] = np.empty(0, dtype=np.int64)
         out["start"] = np.empty(0)
@@ -925,7 +1142,223 @@ def _finish(
 
 
 # --------------------------------------------------------------------------------------
+# Ends the events do not tell (interval-censored)
+
+#: Seconds between the SDK's timer pings while playing (``PLAYBACK_PING_DELAY``): a page
+#: that played on would have pinged again within this.
+_PING_INTERVAL = 10.0
+#: Seconds from a tab's unload to the ready of its reload (the page loading again).
+_RELOAD_LEAD = 0.5
+#: Runs of a session needed within an interval before their lengths are trusted there.
+_RUNS_MIN = 3
+
+
+class _SessionFacts:
+    """Per session code: ``ended_at`` (NaT unknown), heartbeat times, video code (-1)."""
+
+    def __init__(
+        self,
+        ended: np.ndarray,
+        beats: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        video: np.ndarray,
+    ) -> None:
+        self.ended = ended
+        # (session code, time) sorted by both, and per code whether its pings are known.
+        self.beats = beats
+        self.video = video
+
+
+class _Runs:
+    """How long uninterrupted runs last (wall seconds), per video, from the runs that a pause
+    or an end closed at the player's own position: sorted, with running sums, so that the
+    mean length of the runs within any ``[lo, hi]`` is two binary searches away."""
+
+    def __init__(self, group: np.ndarray, length: np.ndarray, n_groups: int) -> None:
+        # Keys for per-group searches: (group, length) packed in one float, one sort.
+        key = group * _RUN_SPAN + np.minimum(length, _RUN_SPAN - 1)
+        order = np.argsort(key)
+        self.key = key[order]
+        self.length = length[order]
+        self.csum = np.concatenate([[0.0], np.cumsum(self.length)])
+        self.n_groups = n_groups
+        self.pooled = False  # groups are sessions: no pooling across them
+        self.all = np.sort(length)
+        self.all_csum = np.concatenate([[0.0], np.cumsum(self.all)])
+
+    @classmethod
+    def of(cls, raws: list[_Raw], video: np.ndarray) -> _Runs:
+        groups, lengths = [], []
+        for raw in raws:
+            done = raw.run_done
+            groups.append(video[raw.s[done]])
+            lengths.append((raw.t_close[done] - raw.t_open[done]) / _NS)
+        g = np.concatenate(groups) if groups else np.empty(0, np.int64)
+        length = np.concatenate(lengths) if lengths else np.empty(0)
+        n_groups = int(video.max()) + 2 if len(video) else 1
+        # Unknown video: a group of its own (pooled with nothing but the fallback).
+        g = np.where(g >= 0, g, n_groups - 1).astype(np.float64)
+        return cls(g, length, n_groups)
+
+    def mean_within(
+        self, group: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean run length within ``[lo, hi]`` per query, from the query's video when it
+        has ``_RUNS_MIN`` such runs, else from all videos; NaN when neither has."""
+        g = np.where(group >= 0, group, self.n_groups - 1).astype(np.float64)
+        lo_c = np.minimum(lo, _RUN_SPAN - 1)
+        hi_c = np.minimum(hi, _RUN_SPAN - 1)
+        a = np.searchsorted(self.key, g * _RUN_SPAN + lo_c, side="left")
+        b = np.searchsorted(self.key, g * _RUN_SPAN + hi_c, side="right")
+        count = b - a
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = (self.csum[b] - self.csum[a]) / count
+            a2 = np.searchsorted(self.all, lo, side="left")
+            b2 = np.searchsorted(self.all, hi, side="right")
+            pooled = (self.all_csum[b2] - self.all_csum[a2]) / (b2 - a2)
+        use_own = count >= _RUNS_MIN
+        use_all = ~use_own & (b2 - a2 >= _RUNS_MIN) & self.pooled
+        return np.where(use_own, own, np.where(use_all, pooled, np.nan)), use_own | use_all
+
+
+#: Run lengths are packed with their group as ``group * _RUN_SPAN + length`` (seconds).
+_RUN_SPAN = 1e7
+
+
+def _censored_ends(
+    raw: _Raw, op: np.ndarray, facts: _SessionFacts, runs: _Runs | None, open_cap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """When each open segment's page stopped playing, from the evidence (wall clock, ns).
+
+    The end is interval-censored: it came after the last sign of life (the playback's last
+    event; its last heartbeat; the session's ``ended_at`` for its last playback) and before
+    the next ``ready`` of the session and, where pings are known, before the next timer ping
+    would have come. Within that interval: its middle when pings bound it, else the mean
+    length of the viewer's own runs that last that long (``_Runs``), else ``open_cap`` seconds
+    after the last sign of life.
+    """
+    n = len(raw.s)
+    bound = raw.t_close.copy()
+    by_beats = np.zeros(n, dtype=bool)
+    by_runs = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(op)
+    if not len(rows):
+        return bound, by_beats, by_runs
+    sess = raw.s[rows]
+    t_open = raw.t_open[rows]
+    t_next = raw.t_next[rows]
+    has_next = t_next != _NAT
+    lower = raw.t_close[rows].astype(np.int64)  # the playback's last event
+    ping = np.full(len(rows), _NAT, dtype=np.int64)  # last ping known to be this stretch's
+    # The session's ended_at: the last ping the collector received (its last playback).
+    ended = facts.ended[sess]
+    own_end = raw.last_pb[rows] & (ended != _NAT)
+    ping = np.where(own_end, np.maximum(ended, lower), ping)
+    beats_known = np.zeros(len(rows), dtype=bool)
+    if facts.beats is not None:
+        b_s, b_t, known = facts.beats
+        beats_known = known[sess]
+        # The last heartbeat before the next ready (or ever): alive and playing then.
+        upto = np.where(has_next, t_next - 1, np.iinfo(np.int64).max)
+        hb = _last_before(b_s, b_t, sess, upto)
+        ping = np.maximum(ping, np.where(hb >= t_open, hb, _NAT))
+    alive = np.maximum(lower, ping)
+    interval = round(_PING_INTERVAL * _NS)
+    pinged = (ping != _NAT) | beats_known
+    # Pings known: the page closed before the next timer ping would have come.
+    last_sign = np.where(ping != _NAT, ping, np.maximum(t_open, lower))
+    upper = np.where(pinged, last_sign + interval, np.iinfo(np.int64).max)
+    upper = np.where(has_next, np.minimum(upper, t_next), upper)
+    upper = np.maximum(upper, alive)
+    finite = upper != np.iinfo(np.int64).max
+    mid = alive + (upper - alive) // 2
+    # A next ready within one ping of the last sign of life: the same tab reloaded, so the
+    # page played until just before it (a page load takes a moment).
+    reload = has_next & (t_next <= alive + interval)
+    at_reload = np.maximum(t_next - round(_RELOAD_LEAD * _NS), alive)
+    # Pings bound it: the middle. Else, without runs to go by, ``open_cap`` after the last
+    # sign of life (never past the next ready).
+    est = np.where(pinged, mid, np.minimum(alive + round(open_cap * _NS), upper))
+    used_runs = np.zeros(len(rows), dtype=bool)
+    if runs is not None:
+        # Within the interval, how long the video's uninterrupted runs last.
+        k = np.flatnonzero(~reload)
+        if len(k):
+            lo = (alive[k] - t_open[k]) / _NS
+            hi = np.where(finite[k], (upper[k] - t_open[k]) / _NS, np.inf)
+            mean, ok = runs.mean_within(sess[k].astype(np.int64), lo, hi)
+            est[k[ok]] = t_open[k[ok]] + np.round(mean[ok] * _NS).astype(np.int64)
+            used_runs[k[ok]] = True
+    est = np.where(reload, at_reload, est)
+    bound[rows] = np.clip(est, alive, upper)
+    by_beats[rows] = beats_known
+    by_runs[rows] = used_runs
+    return bound, by_beats, by_runs
+
+
+# --------------------------------------------------------------------------------------
 # Per-session facts
+
+
+def _last_before(b_s: np.ndarray, b_t: np.ndarray, q_s: np.ndarray, q_t: np.ndarray) -> np.ndarray:
+    """For each query (session, time), the time of that session's last beat at or before
+    it (NaT: none). One merge of beats and queries in (session, time) order."""
+    nb, nq = len(b_s), len(q_s)
+    if not nb or not nq:
+        return np.full(nq, _NAT, dtype=np.int64)
+    s_all = np.concatenate([b_s, q_s]).astype(np.int64)
+    t_all = np.concatenate([b_t, q_t])
+    flag = np.concatenate([np.zeros(nb, np.int8), np.ones(nq, np.int8)])  # beats first
+    order = np.lexsort((flag, t_all, s_all))
+    is_beat = order < nb
+    pos = np.where(is_beat, np.arange(nb + nq), -1)
+    last = np.maximum.accumulate(pos)
+    where_q = np.flatnonzero(~is_beat)
+    prev = last[where_q]
+    ok = prev >= 0
+    prev_row = order[np.maximum(prev, 0)]
+    q_row = order[where_q] - nb
+    ok &= s_all[prev_row] == s_all[order[where_q]]
+    out = np.full(nq, _NAT, dtype=np.int64)
+    out[q_row[ok]] = t_all[prev_row[ok]]
+    return out
+
+
+def _heartbeats(
+    sessions: pd.DataFrame | None, cats: pd.Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The SDK's timer pings of each session (``avi.read_pings``: ``heartbeats`` lists, or
+    ``last_heartbeat_at``), as (session code, time ns) sorted by both, and which session
+    codes have their pings known; None when not given."""
+    if sessions is None or not isinstance(sessions, pd.DataFrame):
+        return None
+    if "heartbeats" in sessions.columns:
+        flat = sessions[["session_id", "heartbeats"]].explode("heartbeats")
+        times = _schema.to_utc(flat["heartbeats"])
+        sid = flat["session_id"]
+    elif "last_heartbeat_at" in sessions.columns:
+        times = _schema.to_utc(sessions["last_heartbeat_at"])
+        sid = sessions["session_id"]
+    else:
+        return None
+    codes = _codes_for(sid, cats)
+    t = times.array.asi8 if len(times) else np.empty(0, np.int64)
+    ok = codes >= 0
+    have = ok & (t != _NAT)
+    order = np.lexsort((t[have], codes[have]))
+    known = np.zeros(len(cats), dtype=bool)
+    known[codes[ok]] = True
+    return codes[have][order], t[have][order], known
+
+
+def _video_codes(ev: pd.DataFrame, sessions: pd.DataFrame | None, cats: pd.Index) -> np.ndarray:
+    """A code per session category for its video (-1 unknown): runs are judged per video."""
+    codes = ev["session_id"].cat.codes.to_numpy()
+    rows = np.flatnonzero(codes >= 0)
+    video = _session_ids(ev, sessions, cats, rows, codes[rows]).get("video_id")
+    if video is None:
+        return np.full(len(cats), -1, dtype=np.int64)
+    vcodes, _ = pd.factorize(pd.Series(video, dtype=object))
+    return np.asarray(vcodes, dtype=np.int64)
 
 
 def _session_ids(

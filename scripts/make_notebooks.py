@@ -332,11 +332,102 @@ DATA = [
     SANDBOX_NOTE,
 ]
 
+def record_players():
+    """05: api.video's analytics client in a real browser, recorded by the sandbox."""
+    return [
+        (
+            "md",
+            "# Record real players into the sandbox\n\n"
+            "api.video's analytics client for web players, `@api.video/player-analytics` 1.x, "
+            "POSTs every player event to the `pingUrl` you give it. The sandbox is such a "
+            "collector: `avi.sandbox.serve(record=path)` answers `POST /vod` and `/live` from "
+            "pages on any origin and appends every ping to an NDJSON file.\n\n"
+            "Here headless Chromium plays a short test video through the real client (installed "
+            "from npm into `players/` by `./run`), with a few scripted viewers; the page also "
+            "records its own truth. Without Chromium, ffmpeg or the npm package, the notebook "
+            "reads the run recorded in `data/browser/` instead.",
+        ),
+        ("code", PARAMS, "parameters"),
+        (
+            "code",
+            SETUP.split("if API_KEY is None")[0]
+            + "import shutil\nimport sys\n\n"
+            "# The real-browser harness lives in the repository (players/), not in the package.\n"
+            "ROOT = Path.cwd().resolve().parent\n"
+            "sys.path.insert(0, str(ROOT))\n"
+            "from players import harness, measure",
+        ),
+        ("md", "## Record a few viewers\n\nEach viewer pauses, scrubs, reloads or closes its tab "
+               "on its own seeded script (`harness.viewers`)."),
+        (
+            "code",
+            "workdir = Path(tempfile.mkdtemp())\n"
+            "missing = harness.requirements()\n"
+            "if not missing:\n"
+            "    DURATION = 24.0\n"
+            '    group = harness.viewers(DURATION, integration="hls", seed=3)\n'
+            '    rec = harness.record(workdir / "run", group, seconds=int(DURATION), parallel=3,\n'
+            "                         time_limit=90)\n"
+            "    pings, truth_file = rec.pings, rec.truth\n"
+            '    print(f"{len(group)} viewers recorded in {rec.run.seconds:.0f} s")\n'
+            "else:\n"
+            '    print("Using the recorded run in data/browser/hls:", "; ".join(missing))\n'
+            "    DURATION = 90.0\n"
+            '    pings = shutil.copy(ROOT / "data/browser/hls/pings.ndjson", workdir)\n'
+            '    truth_file = ROOT / "data/browser/hls/truth.json"',
+        ),
+        ("md", "## What the collector kept\n\n`avi.read_pings` reads the file: the SDK's float "
+               "positions and millisecond times, and per session the page loads and the 10-s "
+               "heartbeats."),
+        (
+            "code",
+            "events, sessions = avi.read_pings(pings)\n"
+            'sessions[["session_id", "loaded_at", "ended_at", "page_loads", "pings"]]',
+        ),
+        ("code", 'events.head(12)'),
+        ("md", "## As the legacy API served it\n\nA sandbox started on the same `record=` file "
+               "serves the sessions and events through `/analytics`, with integer positions and "
+               "one-second times, as api.video did."),
+        (
+            "code",
+            "with avi.sandbox.serve(record=pings) as sb:\n"
+            "    api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None, progress=False)\n"
+            '    every = "2000-01-01/2100-01-01"  # any period holding today\n'
+            "    legacy_sessions = pd.concat([api.video_sessions(v, period=every)\n"
+            '                                 for v in sessions["video_id"].unique()])\n'
+            "    legacy_events = api.events(legacy_sessions)\n"
+            "legacy_events.head(12)",
+        ),
+        ("md", "## Retention: reconstructed and true\n\nThe page's own trace gives the true "
+               "watched intervals; `avi.segments` reconstructs them from the pings."),
+        (
+            "code",
+            "truth = measure.true_segments(measure.read_truth(truth_file)[\"loads\"])\n"
+            "raw = avi.segments(events, duration=DURATION, sessions=sessions)\n"
+            "legacy = avi.segments(legacy_events, duration=DURATION, sessions=legacy_sessions)\n"
+            "fig, ax = plt.subplots(figsize=(10, 3.5))\n"
+            'runs = [("truth (the page)", truth), ("raw pings", raw), ("legacy form", legacy)]\n'
+            "for label, seg in runs:\n"
+            "    curve = avi.retention(seg, duration=DURATION)\n"
+            "    avi.plot_retention(curve, ax=ax, rewatch=False, annotate_dropoffs=0,\n"
+            "                       label=label)\n"
+            "ax.legend()\nplt.show()",
+        ),
+        (
+            "code",
+            "pd.Series({form: measure.error(truth, seg) for form, seg in\n"
+            '           [("raw pings", raw), ("legacy form", legacy)]},\n'
+            '          name="pass-count error (share of true watch time)").to_frame()',
+        ),
+    ]
+
+
 for name, cells in [
     ("01-quickstart", QUICKSTART),
     ("02-retention-and-heatmaps", RETENTION),
     ("03-live-streams", LIVE),
     ("04-data-metrics", DATA),
+    ("05-record-players", record_players()),
 ]:
     book = nb(cells)
     nbformat.validate(book)

@@ -71,7 +71,7 @@ def reference_segments(
                 continue
             if not _usable(fr):
                 fr = float("nan")
-        elif typ != "ready" and not _usable(at):
+        elif not _usable(at) and (typ != "ready" or not math.isnan(at)):
             dropped["bad_position"] += 1
             continue
         rows.append(
@@ -116,6 +116,7 @@ def reference_segments(
 
     window = scrub_window * NS
     raw = []  # (sid, playback, start, end, t_open, t_end, estimated, was_open, rate)
+    pending = []  # per playback, in order: what its events left, before the rate is known
     for k, (sid, number, evs) in enumerate(playbacks):
         mine: list[list] = []  # this playback's segments; clock-estimated ends filled below
         is_last = k + 1 == len(playbacks) or playbacks[k + 1][0] != sid
@@ -126,7 +127,9 @@ def reference_segments(
             prev = evs[j - 1] if j > 0 else None
             nxt = evs[j + 1] if j + 1 < len(evs) else None
 
-            def close(pos: float, t: int, _seg=seg, _mine=mine, slowest: bool = True) -> None:
+            def close(
+                pos: float, t: int, kind: str, _seg=seg, _mine=mine, slowest: bool = True
+            ) -> None:
                 start, t_open = _seg
                 wall = (t - t_open) / NS
                 if (
@@ -135,9 +138,9 @@ def reference_segments(
                     and pos <= start + wall * max_rate + tolerance
                     and (pos >= start + wall * min_rate - tolerance or not slowest)
                 ):
-                    _mine.append([start, pos, t_open, t, False, wall, False])
+                    _mine.append([start, pos, t_open, t, False, wall, False, kind, pos])
                 else:
-                    _mine.append([start, None, t_open, t, True, wall, False])
+                    _mine.append([start, None, t_open, t, True, wall, False, kind, pos])
 
             if r["type"] in OPEN:
                 if seg is not None:
@@ -149,7 +152,7 @@ def reference_segments(
                         dropped["redundant_open"] += 1
                         here = (r["at"], r["t"])
                         continue
-                    close(r["at"], r["t"], slowest=False)
+                    close(r["at"], r["t"], "reanchor", slowest=False)
                     seg = here = (r["at"], r["t"])
                     continue
                 pos = r["at"]
@@ -166,6 +169,9 @@ def reference_segments(
                     and nxt["t"] - r["t"] <= window
                 ):
                     pos = nxt["from"]
+                    scrubbed = True
+                else:
+                    scrubbed = False
                 if seg is None:
                     # Paused: ahead of where the player was left means a lost play/resume.
                     if prev is not None:
@@ -174,26 +180,65 @@ def reference_segments(
                             left = 0.0
                         gap = pos - left
                         if 0 < gap <= (r["t"] - prev["t"]) / NS * max_rate + tolerance:
-                            mine.append([left, pos, None, r["t"], True, None, True])
+                            mine.append(
+                                [left, pos, None, r["t"], True, None, True, "inferred", pos]
+                            )
                             continue
                     dropped["redundant_close"] += 1
                     continue
-                close(pos, r["t"])
+                close(pos, r["t"], "scrub" if scrubbed else "close")
                 seg = None
             elif r["type"] in SEEK and seg is not None:
-                close(r["from"], r["t"])
+                close(r["from"], r["t"], "seek")
                 seg = here = (r["to"], r["t"])
-        # The playback's rate: media / wall over its trusted segments (>= 10 s of them).
+        pending.append((sid, number, evs, mine, seg, is_last, t_next))
+
+    # Each playback's rate: media / wall over the segments a pause/end closed (>= 10 s of
+    # them), else over its session's, else 1; rounded to a quarter for integer data.
+    sums: dict[int, tuple[float, float]] = {}
+    by_session: dict[str, list[float]] = {}
+    for k, (sid, _, _, mine, _, _, _) in enumerate(pending):
         media_sum = wall_sum = 0.0
-        for start, end, _, _, est, wall, _ in mine:
-            if not est:
+        for start, end, _, _, est, wall, _, kind, _ in mine:
+            if not est and kind in ("close", "scrub"):
                 media_sum += end - start
                 wall_sum += wall
+        sums[k] = (media_sum, wall_sum)
+        tot = by_session.setdefault(sid, [0.0, 0.0])
+        tot[0] += media_sum
+        tot[1] += wall_sum
+    for k, (sid, number, evs, mine, seg, is_last, t_next) in enumerate(pending):
+        media_sum, wall_sum = sums[k]
+        if wall_sum < 10.0:
+            media_sum, wall_sum = by_session[sid]
+        coarse = all(
+            r["t"] % NS == 0
+            and all(
+                not math.isfinite(r[c]) or r[c] == math.floor(r[c]) for c in ("at", "from", "to")
+            )
+            for r in evs
+        )
         rate = 1.0
         if wall_sum >= 10.0:
             lo = min(max(min_rate, 0.25), max_rate)
-            rate = min(max(round(media_sum / wall_sum * 4) / 4, lo), max_rate)
-        for start, end, t_open, t, est, wall, inferred in mine:
+            ratio = media_sum / wall_sum
+            if coarse:
+                ratio = round(ratio * 4) / 4
+            rate = min(max(ratio, lo), max_rate)
+        for start, end, t_open, t, est, wall, inferred, kind, pos in mine:
+            # An in-play seek's ``from`` behind where the clock puts the player is stale.
+            if kind == "seek" and not est and end < start + wall * rate - tolerance:
+                est = True
+            if kind == "close" and est and wall > 0:
+                # A pause/end the clock cannot reach: half the clock's media from the start,
+                # half leading to the close (a seek that sent nothing came in between).
+                half = wall * rate / 2
+                raw.append((sid, number, start, start + half, t_open, t, True, False, rate))
+                tail_open = t - round(wall / 2 * NS)
+                raw.append(
+                    (sid, number, max(pos - half, 0.0), pos, tail_open, t, True, False, rate)
+                )
+                continue
             if inferred:
                 t_open = t - round((end - start) / rate * NS)
             elif est:
@@ -216,6 +261,7 @@ def reference_segments(
 
     kept = []
     for sid, number, start, end, t_open, t_end, est, was_open, rate in raw:
+        start, end = max(start, 0.0), max(end, 0.0)
         d = dur.get(sid)
         if d is not None:
             if start >= d:

@@ -23,10 +23,11 @@ EXPECTED = [
     "02-retention-and-heatmaps.ipynb",
     "03-live-streams.ipynb",
     "04-data-metrics.ipynb",
+    "05-record-players.ipynb",
 ]
 
 
-def test_the_four_notebooks_are_there():
+def test_the_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == EXPECTED
 
 

@@ -30,7 +30,7 @@ from apivideo_insights.sandbox._data_metrics import (
     compute,
     parse_query,
 )
-from apivideo_insights.sandbox._pages import SHIPPED_WORLD, load_world, save_world
+from apivideo_insights.sandbox._saved import SHIPPED_WORLD, load_world, save_world
 from apivideo_insights.sandbox.server import Sandbox, serve
 
 NOW = pd.Timestamp("2024-06-01T12:00:00Z")

@@ -365,7 +365,8 @@ def test_account_as_the_2021_spec_served_it(sandbox: Sandbox, http: requests.Ses
 
 
 def test_unknown_routes_ids_and_methods(sandbox: Sandbox, http: requests.Session) -> None:
-    r = http.get(sandbox.url("/accounts"))
+    # (/account, unknown here before, is served now: as the 2021 spec did.)
+    r = http.get(sandbox.url("/analytics/players"))
     assert r.status_code == 404 and r.json()["title"] == "Unrecognized request URL."
     r = http.get(sandbox.url("/videos/vi-nope"))
     assert r.status_code == 404
@@ -377,7 +378,7 @@ def test_unknown_routes_ids_and_methods(sandbox: Sandbox, http: requests.Session
     assert r.status_code == 405 and r.json()["title"] == "Method is not allowed for this route."
     assert r.headers["Allow"] == "GET"
     # Route errors come before auth errors.
-    assert requests.get(sandbox.url("/accounts")).status_code == 404
+    assert requests.get(sandbox.url("/analytics/players")).status_code == 404
 
 
 # --------------------------------------------------------------------------- rate limit
@@ -596,3 +597,15 @@ def test_command_line_prints_url_and_key_and_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_account_is_served_as_the_2021_spec_did(sandbox: Sandbox) -> None:
+    assert requests.get(sandbox.url("/account"), timeout=10).status_code == 401
+    r = requests.get(sandbox.url("/account"), auth=(sandbox.api_key, ""), timeout=10)
+    assert r.status_code == 200
+    account = r.json()
+    quota = account["quota"]
+    assert quota["quotaUsed"] == len(sandbox.world.videos)
+    assert quota["quotaUsed"] + quota["quotaRemaining"] == quota["quotaTotal"]
+    assert account["environment"] == "sandbox"
+    assert "stats.player_events" in account["features"]

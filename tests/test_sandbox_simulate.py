@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import apivideo_insights as avi
 from apivideo_insights.schema import EVENT_COLUMNS, SEGMENT_COLUMNS, SESSION_COLUMNS, conform
 from apivideo_insights.sandbox import World, simulate
 from apivideo_insights.sandbox import _catalog as cat
@@ -531,3 +532,81 @@ def test_resource_times_are_in_the_past(days: float) -> None:
     assert stamps and max(stamps) <= w.now
     first_session = w.sessions["loaded_at"].min()
     assert all(pd.Timestamp(v["publishedAt"]) < first_session for v in w.videos)
+
+
+# --------------------------------------------------------------------------------------
+# Collector profiles that follow real browsers (analytics-semantics.md §1.8)
+
+
+def _seeks_in_play(w: World) -> pd.DataFrame:
+    ev = w.events
+    seeks = ev[ev["type"].astype(str).str.startswith("seek")]
+    return seeks[seeks["quirk"] == "broken_from"]
+
+
+def test_hlsjs_profile_sends_stale_in_play_seek_origins() -> None:
+    w = simulate(3, now=NOW, sessions=600, collector="hlsjs")
+    ev = w.events
+    # An in-play seek is only a seek: no pause at its target, no resume from it.
+    assert not (ev["quirk"] == "pause_at_target").any()
+    stale = _seeks_in_play(w)
+    assert len(stale) > 20
+    # Its from is where the stretch being watched began (the last media event's position),
+    # not where the player was.
+    starts = w.truth[["session_id", "start"]].astype({"session_id": str})
+    seeks = stale.astype({"session_id": str}).rename_axis("row").reset_index()
+    pairs = seeks.merge(starts, on="session_id")
+    near = (pairs["seek_from"] - pairs["start"]).abs() <= 1.0
+    matched = near.groupby(pairs["row"]).any()
+    assert matched.mean() > 0.9
+    # A replay is resume(at=duration) then seek.backward duration -> 0.
+    replays = ev[(ev["quirk"] == "replay_seek")]
+    assert len(replays) and (replays["seek_to"] == 0).all()
+
+
+def test_plugin_profile_sends_nothing_on_unload_and_loses_what_was_queued() -> None:
+    kw = {"now": NOW, "sessions": 800}
+    destroy = simulate(4, collector="hlsjs", **kw)
+    plugin = simulate(4, collector="hlsjs_plugin", **kw)
+    assert not (plugin.events["quirk"] == "duplicate_pause").any()
+    assert (destroy.events["quirk"] == "duplicate_pause").any()
+    # Same viewers, fewer events: the unload pauses and the queued events are gone.
+    media = ["session_id", "playback", "start", "end"]
+    pd.testing.assert_frame_equal(plugin.truth[media], destroy.truth[media])
+    assert len(plugin.events) < len(destroy.events)
+    # Sessions end at the last ping heard, never after the last true activity.
+    beats = plugin.meta["heartbeats"]
+    assert len(beats) > 0
+    last = plugin.truth.groupby("session_id", observed=True)["ended_at"].max()
+    hb_last = beats.groupby("session_id", observed=True)["heartbeat_at"].max()
+    both = last.index.intersection(hb_last.index)
+    assert (hb_last[both] <= last[both] + pd.Timedelta(seconds=1)).all()
+
+
+def test_pings_precision_and_viewer_variants() -> None:
+    w = simulate(5, now=NOW, sessions=300, collector="videojs", precision="pings")
+    at = w.events["at"].dropna()
+    assert (at != at.round()).any()  # float positions
+    ns = w.events["emitted_at"].astype("int64")
+    assert (ns % 1_000_000_000 != 0).any() and (ns % 1_000_000 == 0).all()
+    fast = simulate(5, now=NOW, sessions=300, rates={2.0: 1})
+    video = fast.truth[fast.truth["video_id"].notna()]
+    assert (video["rate"] == 2.0).all()
+    stalled = simulate(5, now=NOW, sessions=300, stalls=0.2)
+    assert (stalled.truth["rate"] < 1.0).any()
+    with pytest.raises(ValueError, match="collector"):
+        simulate(5, now=NOW, sessions=10, collector="flash")
+    with pytest.raises(ValueError, match="precision"):
+        simulate(5, now=NOW, sessions=10, precision="exact")
+
+
+def test_reconstruction_holds_on_every_profile() -> None:
+    from apivideo_insights.sandbox.world import pass_difference
+
+    for collector in ("hlsjs", "hlsjs_downloading", "hlsjs_plugin"):
+        w = simulate(6, now=NOW, sessions=800, collector=collector)
+        out = avi.segments(w.events, sessions=w.sessions, duration=w.durations)
+        truth = w.truth[w.truth["video_id"].notna()]
+        out = out[out["video_id"].notna()]
+        watched = (truth["end"] - truth["start"]).sum()
+        assert pass_difference(out, truth) <= 0.04 * watched, collector

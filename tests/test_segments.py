@@ -174,12 +174,15 @@ def test_in_play_seek_closes_at_from_and_reopens_at_to():
 
 
 def test_hidden_seek_falls_back_to_the_clock():
-    # 5 s of wall time cannot cover 0 -> 40 s of media: end estimated at 0 + 5.
+    # 5 s of wall time cannot cover 0 -> 40 s of media: a seek sent nothing (video.js while
+    # playing). Both positions are the player's: 5 s of media split between a stretch from
+    # 0 and one that leads to the pause at 40.
     out = avi.segments(
         ev_rows(("play", 0, 0, None, None), ("pause", 5, 40, None, None)), duration=60
     )
-    assert spans(out) == [[0, 5]]
-    assert out["estimated"].tolist() == [True]
+    assert spans(out) == [[0, 2.5], [37.5, 40]]
+    assert out["estimated"].tolist() == [True, True]
+    assert out.attrs["split"] == 1
 
 
 def test_duplicates_and_redundant_events_are_counted():
@@ -322,8 +325,49 @@ def test_reload_while_playing_is_bounded_by_the_next_ready():
             ("pause", 10, 6, None, None),
         )
     )
-    assert spans(out) == [[0, 2], [0, 6]]
+    # The tab reloaded within one ping of the play: it played until just before the new
+    # ready (half a second for the page to load again).
+    assert spans(out) == [[0, 1.5], [0, 6]]
     assert out["playback"].tolist() == [0, 1]
+    # The old rule stays available: open_cap seconds after the last event, at most the
+    # next ready.
+    capped = avi.segments(
+        ev_rows(
+            ("ready", 0, 0, None, None),
+            ("play", 1, 0, None, None),
+            ("ready", 3, 0, None, None),
+        ),
+        open_end="cap",
+    )
+    assert spans(capped) == [[0, 2]]
+
+
+def test_open_end_estimated_from_heartbeats_and_from_runs():
+    rows = [("ready", 0, 0, None, None), ("play", 1, 0, None, None)]
+    sessions = pd.DataFrame(
+        {
+            "session_id": ["s"],
+            "ended_at": [T0 + pd.Timedelta(seconds=31)],
+            "heartbeats": [[T0 + pd.Timedelta(seconds=s) for s in (11, 21, 31)]],
+        }
+    )
+    # Playing at least until the last heartbeat (31 s), at most until the next (41 s).
+    out = avi.segments(ev_rows(*rows), sessions=sessions)
+    assert spans(out) == [[0, 35]]
+    assert out.attrs["closed_by_heartbeats"] == 1
+    assert out.attrs["estimated_share"] == 1.0
+    # No pings, no ended_at: how long the viewer's own runs last (here 20 s each).
+    runs = [
+        row
+        for k in range(3)
+        for row in (("resume", 40 * k + 1, 20 * k, None, None),
+                    ("pause", 40 * k + 21, 20 * k + 20, None, None))
+    ]  # fmt: skip
+    ev = ev_rows(*rows[:1], *runs, ("resume", 200, 60, None, None), session_id="open")
+    out = avi.segments(ev)
+    assert spans(out) == [[0, 80]]  # the open run: 20 s, like the others (all touch)
+    assert out.attrs["closed_by_runs"] == 1
+    assert 0 < out.attrs["estimated_share"] < 1
 
 
 def test_lost_pause_is_recovered_from_an_unexpected_resume():
@@ -369,10 +413,11 @@ def test_the_playbacks_own_rate_drives_clock_estimates():
     )
     sessions = pd.DataFrame({"session_id": ["s"], "ended_at": [T0 + pd.Timedelta(seconds=60)]})
     out = avi.segments(ev, sessions=sessions, duration=1000)
-    # Open at 80 for the last 10 s before the session ended: 20 s of media at 2x, all merged.
-    assert spans(out) == [[0, 100]]
+    # Open at 80: the session's last ping came 10 s later and the page stopped before the
+    # next timer ping would have come (10 s on): 15 s at 2x, estimated, all merged.
+    assert spans(out) == [[0, 110]]
     assert out["estimated"].tolist() == [True]
-    assert out["ended_at"].iloc[-1] == T0 + pd.Timedelta(seconds=60)
+    assert out["ended_at"].iloc[-1] == T0 + pd.Timedelta(seconds=65)
 
 
 def test_attrs_keys():
@@ -611,12 +656,63 @@ def test_blockwise_reconstruction_equals_one_pass(monkeypatch, with_sessions):
     whole = module.segments(events, sessions=sessions)
     monkeypatch.setattr(module, "_BLOCK_EVENTS", 500)
     calls = []
-    block = module._segments_block
-    monkeypatch.setattr(
-        module, "_segments_block", lambda ev, **kw: calls.append(1) or block(ev, **kw)
-    )
+    block = module._block_raw
+    monkeypatch.setattr(module, "_block_raw", lambda ev, **kw: calls.append(1) or block(ev, **kw))
     blocked = module.segments(events, sessions=sessions)
     assert len(calls) >= len(events) // 500 - 1
     pd.testing.assert_frame_equal(blocked, whole)
-    assert blocked.attrs == whole.attrs
+    # Counts are equal; sums of seconds only up to the order of summing.
+    seconds = ("watched_seconds", "estimated_seconds", "estimated_share")
+    for key in seconds:
+        assert blocked.attrs[key] == pytest.approx(whole.attrs[key], rel=1e-9)
+    drop = dict.fromkeys(seconds)
+    assert {k: v for k, v in blocked.attrs.items() if k not in drop} == {
+        k: v for k, v in whole.attrs.items() if k not in drop
+    }
     assert blocked.attrs["dropped"]["missing_session"] == 7
+
+
+# --------------------------------------------------------------------------------------
+# Hostile input (issues 11 and 15)
+
+
+def test_ready_with_a_negative_at_is_dropped_and_counted():
+    out = avi.segments(
+        ev_rows(
+            ("ready", 0, -5, None, None),
+            ("play", 1, 0, None, None),
+            ("pause", 11, 10, None, None),
+        )
+    )
+    assert out.attrs["dropped"]["bad_position"] == 1
+    assert spans(out) == [[0, 10]]
+    check_invariants(out)
+
+
+def test_an_inferred_segment_never_starts_below_zero():
+    # A pause while paused ahead of a negative position: the inferred stretch is clamped.
+    ev = ev_rows(
+        ("play", 0, 0, None, None),
+        ("seek.backward", 2, None, 2, 0),
+        ("pause", 4, 0.5, None, None),
+        ("pause", 6, 3, None, None),
+    )
+    out = avi.segments(ev)
+    check_invariants(out)
+    assert (out["start"] >= 0).all()
+
+
+def test_duplicate_column_names_are_a_clear_error():
+    ev = make_events(SAMPLE)
+    twice = pd.concat([ev, ev[["at"]]], axis=1)
+    with pytest.raises(ValueError, match=r"duplicate column names.*'at'"):
+        avi.segments(twice)
+
+
+def test_epoch_milliseconds_are_refused_with_a_hint():
+    ev = make_events(SAMPLE)
+    ms = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000)
+    with pytest.raises(ValueError, match=r"epoch milliseconds.*epoch seconds"):
+        avi.segments(ms)
+    seconds = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000_000)
+    assert len(avi.segments(seconds)) == len(avi.segments(ev))

@@ -129,6 +129,9 @@ class Transitions:
     t_close: np.ndarray  # when the tab closed ("end_stop", "leave_paused")
     duration: np.ndarray  # the media's duration
     plan: dict[str, np.ndarray] = field(default_factory=dict)
+    # Where and when the stretch that ends here began (real profiles' stale seek origins).
+    p: np.ndarray | None = None
+    t_start: np.ndarray | None = None
 
 
 #: Codes stored in the ``quirk`` column of events (0: a clean event).
@@ -171,12 +174,19 @@ class EventArrays:
         )
 
 
-def reserve(tr: Transitions, q: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
+def reserve(
+    tr: Transitions,
+    q: Mapping[str, float],
+    rng: np.random.Generator,
+    collector: str = "textbook",
+) -> np.ndarray:
     """How many events each transition yields (before random losses), deciding the quirks
     that change that number; the decisions go to ``tr.plan`` for :func:`emit`.
 
     Reserving exact counts lets the caller place every event in its final row up front.
     """
+    if collector != "textbook":
+        return _reserve_real(tr, q, rng, COLLECTORS[collector])
     m = len(tr.kind)
     k = tr.kind
     plan = {name: np.zeros(m, dtype=bool) for name in _PLAN}
@@ -241,6 +251,7 @@ def emit(
     out: EventArrays,
     q: Mapping[str, float],
     rng: np.random.Generator,
+    collector: str = "textbook",
 ) -> None:
     """Write the collector's events for one batch of transitions into ``out``.
 
@@ -248,9 +259,14 @@ def emit(
     counted for it, in list order; events lost at random leave their slot empty.
     """
     kind = tr.kind
+    real = collector != "textbook"
     for code in np.unique(kind):
         rows = np.flatnonzero(kind == code)
-        _KIND_WRITERS[int(code)](_Rows(tr, rows, base[rows], out, q, rng))
+        r = _Rows(tr, rows, base[rows], out, q, rng)
+        if real:
+            _REAL_WRITERS[int(code)](r, COLLECTORS[collector])
+        else:
+            _KIND_WRITERS[int(code)](r)
 
 
 class _Rows:
@@ -267,6 +283,8 @@ class _Rows:
     ) -> None:
         self.n = rows.size
         self.x, self.y, self.d = tr.x[rows], tr.y[rows], tr.duration[rows]
+        self.p = tr.p[rows] if tr.p is not None else None
+        self.t_start = tr.t_start[rows] if tr.t_start is not None else None
         self.t_stop, self.t_res, self.t_close = tr.t_stop[rows], tr.t_res[rows], tr.t_close[rows]
         self.plan = {name: values[rows] for name, values in tr.plan.items()}
         self.base, self.out, self.q, self.rng = base, out, q, rng
@@ -282,6 +300,9 @@ class _Rows:
         out.n = int(keep.sum())
         for name in ("x", "y", "d", "t_stop", "t_res", "t_close", "base", "x_at", "lagged"):
             setattr(out, name, getattr(self, name)[keep])
+        for name in ("p", "t_start"):
+            if getattr(self, name) is not None:
+                setattr(out, name, getattr(self, name)[keep])
         out.plan = {name: values[keep] for name, values in self.plan.items()}
         return out
 
@@ -319,15 +340,18 @@ class _Rows:
         x: np.ndarray,
         y: np.ndarray,
         quirk: Any,
+        when: np.ndarray | None = None,
+        breakable: bool = True,
     ) -> None:
-        """A seek ``x -> y`` at ``t_res``: maybe a broken ``from``, labelled on floats."""
+        """A seek ``x -> y`` at ``when`` (default ``t_res``): maybe a broken ``from``,
+        labelled on floats."""
         sel = np.flatnonzero(mask)
         if self.q["lost_event"] > 0:
             sel = sel[self.rng.random(sel.size) >= self.q["lost_event"]]
         frm, to = np.asarray(x, dtype=float)[sel], np.asarray(y, dtype=float)[sel]
         qk = np.broadcast_to(np.asarray(quirk, dtype=np.int8), (self.n,))[sel].copy()
         u = self.rng.random((2, sel.size))
-        broken = u[0] < self.q["broken_from"]
+        broken = u[0] < (self.q["broken_from"] if breakable else 0.0)
         stale = np.maximum(to - 0.49 * u[1], 0.0)  # the position at the target's timeupdate
         how = u[1]
         frm = np.where(broken, np.where(how < 0.5, stale, np.where(how < 0.75, 0.0, np.nan)), frm)
@@ -336,7 +360,7 @@ class _Rows:
         o = self.out
         # The client labels on its floats: from < to is forward; NaN (undefined) is backward.
         o.type[where] = np.where(frm < to, SEEK_FORWARD, SEEK_BACKWARD)
-        o.t[where] = self.t_res[sel]
+        o.t[where] = (self.t_res if when is None else np.asarray(when))[sel]
         o.seek_from[where] = frm
         o.seek_to[where] = to
         o.quirk[where] = qk
@@ -417,3 +441,231 @@ _KIND_WRITERS = {
     KIND["leave_paused"]: _leave_paused,
     KIND["leave_playing"]: _leave_playing,
 }
+
+
+# --------------------------------------------------------------------------------------
+# Real-browser collector profiles (analytics-semantics.md §1.8)
+
+
+@dataclass(frozen=True)
+class Collector:
+    """How one real integration of ``@api.video/player-analytics`` 1.x reports a viewer.
+
+    Measured in Chromium (§1.8); every field is a fact of the stream, not a quirk rate.
+    """
+
+    #: How stale an in-play seek's ``from`` is: "stretch" (the position at the last media
+    #: event other than timeupdate, i.e. where the stretch began: a downloaded progressive
+    #: file), "fragment" (hls.js: ``progress`` at each ~2 s fragment, 3.5 s behind on
+    #: average), "fresh" (still downloading: ``progress`` keeps it ~0.25 s behind) or
+    #: "hidden" (video.js: an in-play seek sends nothing until the next play).
+    seek_origin: str
+    #: ``destroy()`` on unload: a pause when the tab closes or reloads (a repeat one when
+    #: already paused). False for api.video's own hls.js plugin.
+    unload_pause: bool
+    #: A pause at the duration before ``end`` (hls.js mapping: the browser's pause event).
+    pause_before_end: bool
+    #: The unload pause of a tab closed while playing is lost this often.
+    unload_loss: float = 0.1
+    #: Events still queued when the tab closes (play, resume, seeks since the last ping)
+    #: are lost (no unload handler flushes them).
+    lose_queued: bool = False
+    #: Share of paused scrubs whose target was not buffered: the resume carries the old
+    #: position and the seek follows it.
+    unbuffered: float = 0.1
+    #: Share of first plays preceded by a second ``ready`` (a seek before the first play
+    #: fires ``canplay`` again).
+    extra_ready: float = 0.25
+
+
+#: The collector profiles of :func:`~apivideo_insights.sandbox.simulate` (``collector=``).
+COLLECTORS: dict[str, Collector] = {
+    # An integration following the hls.js plugin's event mapping, calling destroy() on
+    # unload, on a fully downloaded progressive file (§1.8, first way).
+    "hlsjs": Collector("stretch", unload_pause=True, pause_before_end=True),
+    # The same while the file is still downloading: fresh seek origins.
+    "hlsjs_downloading": Collector("fresh", unload_pause=True, pause_before_end=True),
+    # api.video's own hls.js plugin v1 with hls.js: nothing on unload, queued events lost.
+    "hlsjs_plugin": Collector(
+        "fragment", unload_pause=False, pause_before_end=True, lose_queued=True
+    ),
+    # The video.js plugin v1 (§1.3): in-play seeks unreported, no pause before end.
+    "videojs": Collector("hidden", unload_pause=True, pause_before_end=False),
+}
+
+#: Seconds between the client's timer pings while playing (``PLAYBACK_PING_DELAY``).
+PING_INTERVAL = 10.0
+
+
+def _reserve_real(
+    tr: Transitions, q: Mapping[str, float], rng: np.random.Generator, c: Collector
+) -> np.ndarray:
+    m = len(tr.kind)
+    k = tr.kind
+    plan = {name: np.zeros(m, dtype=bool) for name in _PLAN}
+    opening = k <= KIND["open_only"]
+    plan["extra1"] = opening & (rng.random(m) < c.extra_ready)
+    plan["hidden"] = (k == KIND["scrub"]) & (c.seek_origin == "hidden")
+    plan["before_end"] = ((k == KIND["end_stop"]) | (k == KIND["end_replay"])) & bool(
+        c.pause_before_end
+    )
+    plan["duplicate"] = ((k == KIND["end_stop"]) | (k == KIND["leave_paused"])) & bool(
+        c.unload_pause
+    )
+    plan["replay_seek"] = k == KIND["end_replay"]
+    plan["sent"] = (k == KIND["leave_playing"]) & c.unload_pause & (rng.random(m) >= c.unload_loss)
+    tr.plan = plan
+    moved = np.abs(tr.y - tr.x) > 1e-9
+    widths = np.select(
+        [
+            k == KIND["open_play"],
+            k == KIND["open_only"],
+            k == KIND["pause"],
+            k == KIND["scrub"],
+            k == KIND["end_stop"],
+            k == KIND["end_replay"],
+            k == KIND["leave_paused"],
+            k == KIND["leave_playing"],
+        ],
+        [
+            2 + plan["extra1"],
+            1 + plan["extra1"],
+            2 + moved,
+            np.where(plan["hidden"], 0, 1),
+            1 + plan["before_end"] + plan["duplicate"],
+            3 + plan["before_end"],
+            1 + plan["duplicate"],
+            plan["sent"].astype(np.int64),
+        ],
+        0,
+    )
+    return widths.astype(np.int64)
+
+
+def _real_open(r: _Rows, c: Collector, play: bool) -> None:
+    extra = r.plan["extra1"]
+    gap = r.t_res - r.t_stop if play else np.full(r.n, 30.0)
+    r.put(None, 0, READY, r.t_stop, 0.0, lossy=False)
+    r.put(extra, 1, READY, r.t_stop + np.minimum(gap * 0.3, 1.0), 0.0, QUIRK_CODE["extra_ready"])
+    if play:
+        r.put(None, 1 + extra, PLAY, r.t_res, 0.0)
+
+
+def _real_pause(r: _Rows, c: Collector) -> None:
+    """Paused at ``x``; a scrub while paused is seek(s) with exact ``from``/``to``, then the
+    resume at the target (or, target not buffered, the resume at ``x`` and the seek after)."""
+    r.put(None, 0, PAUSE, r.t_stop, r.x_at, _pause_quirk(r))
+    moved = np.abs(r.y - r.x) > 1e-9
+    r.put(~moved, 1, RESUME, r.t_res, r.y)
+    if c.seek_origin == "hidden":  # video.js: the seek is reported at the play, just before
+        r.seek(moved, 1, r.x, r.y, 0, when=r.t_res, breakable=False)
+        r.put(moved, 2, RESUME, r.t_res, r.y)
+        return
+    late = moved & (r.rng.random(r.n) < c.unbuffered)
+    on_time = moved & ~late
+    seek_t = np.maximum(r.t_res - 0.05, r.t_stop)
+    r.seek(on_time, 1, r.x, r.y, 0, when=seek_t, breakable=False)
+    r.put(on_time, 2, RESUME, r.t_res, r.y)
+    r.put(late, 1, RESUME, r.t_res, r.x_at)
+    r.seek(late, 2, r.x, r.y, QUIRK_CODE["seek_after_resume"], when=r.t_res + 0.3, breakable=False)
+
+
+def _real_scrub(r: _Rows, c: Collector) -> None:
+    """An in-play seek: no pause, no resume, one seek whose ``from`` is stale."""
+    heard = ~r.plan["hidden"]
+    if not heard.any():
+        return
+    r = r.subset(heard)
+    p = r.p if r.p is not None else np.zeros(r.n)
+    u = r.rng.random(r.n)
+    if c.seek_origin == "stretch":
+        frm = p
+    elif c.seek_origin == "fragment":
+        frm = np.maximum(r.x - 7.0 * u, p)
+    else:  # "fresh"
+        frm = np.maximum(r.x - 0.5 * u, p)
+    r.seek(np.ones(r.n, dtype=bool), 0, frm, r.y, QUIRK_CODE["broken_from"], breakable=False)
+
+
+def _real_end(r: _Rows, c: Collector, replay: bool) -> None:
+    before = r.plan["before_end"]
+    # The pause and the end go in two pings: listed in either order.
+    flip = before & (r.rng.random(r.n) < 0.5)
+    r.put(before, np.where(flip, 1, 0), PAUSE, r.t_stop, r.d, QUIRK_CODE["pause_before_end"])
+    slot = before.astype(np.int64)
+    r.put(None, np.where(flip, 0, slot), END, r.t_stop, r.d)
+    if replay:
+        if c.seek_origin == "hidden":  # video.js: the seek at the play, then the resume
+            r.seek(np.ones(r.n, dtype=bool), slot + 1, r.d, np.zeros(r.n), 4, breakable=False)
+            r.put(None, slot + 2, RESUME, r.t_res, 0.0)
+            return
+        # resume(at=duration) while playback restarts at 0, then seek.backward d -> 0
+        # (sometimes 0 -> 0: the origin was read after the jump).
+        r.put(None, slot + 1, RESUME, r.t_res, r.d)
+        zero = r.rng.random(r.n) < 0.2
+        frm = np.where(zero, 0.0, r.d)
+        code = QUIRK_CODE["replay_seek"]
+        r.seek(np.ones(r.n, dtype=bool), slot + 2, frm, np.zeros(r.n), code,
+               when=r.t_res + 0.05, breakable=False)  # fmt: skip
+    else:
+        r.put(r.plan["duplicate"], slot + 1, PAUSE, r.t_close, r.d, QUIRK_CODE["duplicate_pause"])
+
+
+def _real_leave_paused(r: _Rows, c: Collector) -> None:
+    r.put(None, 0, PAUSE, r.t_stop, r.x_at, _pause_quirk(r))
+    r.put(r.plan["duplicate"], 1, PAUSE, r.t_close, r.x_at, QUIRK_CODE["duplicate_pause"])
+
+
+def _real_leave_playing(r: _Rows, c: Collector) -> None:
+    r.put(r.plan["sent"], 0, PAUSE, r.t_stop, r.x_at, _pause_quirk(r))
+
+
+_REAL_WRITERS = {
+    KIND["open_play"]: lambda r, c: _real_open(r, c, play=True),
+    KIND["open_only"]: lambda r, c: _real_open(r, c, play=False),
+    KIND["pause"]: _real_pause,
+    KIND["scrub"]: _real_scrub,
+    KIND["end_stop"]: lambda r, c: _real_end(r, c, replay=False),
+    KIND["end_replay"]: lambda r, c: _real_end(r, c, replay=True),
+    KIND["leave_paused"]: _real_leave_paused,
+    KIND["leave_playing"]: _real_leave_playing,
+}
+
+
+def queued_at_close(
+    e_pb: np.ndarray,
+    e_type: np.ndarray,
+    e_t: np.ndarray,
+    close_t: np.ndarray,
+    closed_playing: np.ndarray,
+) -> np.ndarray:
+    """Which events were still in the client's queue when their tab closed while playing.
+
+    Play, resume and seeks wait for the next timer ping (every :data:`PING_INTERVAL` s
+    since the ready); ready, pause and end are sent at once and flush the queue. An event
+    of a playback closed while playing is lost when no ping left between it and the close.
+    ``e_t`` is relative to the playback's ready; ``close_t`` and ``closed_playing`` are
+    per playback.
+    """
+    n = len(e_pb)
+    lost = np.zeros(n, dtype=bool)
+    if not n:
+        return lost
+    flush = (e_type == READY) | (e_type == PAUSE) | (e_type == END)
+    # The time of the next flush after each event, within its playback (inf: none).
+    nxt = np.where(flush, e_t, np.inf)
+    same = np.ones(n, dtype=bool)
+    same[:-1] = e_pb[1:] == e_pb[:-1]
+    # Reverse running minimum per playback (segments of equal e_pb are contiguous).
+    rev = nxt[::-1].copy()
+    grp = np.cumsum(np.r_[True, e_pb[::-1][1:] != e_pb[::-1][:-1]])
+    offset = grp * 1e15
+    running = np.minimum.accumulate(rev - offset) + offset
+    after = np.r_[running[::-1][1:], np.inf]
+    after = np.where(same, after, np.inf)
+    del same
+    close = close_t[e_pb]
+    tick = (np.floor(e_t / PING_INTERVAL) + 1) * PING_INTERVAL
+    queued = ~flush & closed_playing[e_pb] & (after > close) & (tick > close) & (e_t <= close)
+    lost[queued] = True
+    return lost

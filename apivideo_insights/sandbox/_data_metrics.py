@@ -46,7 +46,6 @@ Timeseries only list the intervals that have a value (as api.video's example doe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,9 +54,18 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 
-from .._periods import PeriodError, format_atom, parse_datetime
+from .._periods import format_atom
 from .._spec import BUCKET_METRICS, METRIC_AGGREGATIONS, TIMESERIES_METRICS
 from ._catalog import BROWSERS, COUNTRIES, DEVICES, OPERATING_SYSTEMS
+from ._data_query import (
+    BREAKDOWNS,
+    FILTERS,
+    INTERVALS,
+    VIEW_DURATIONS,
+    Query,
+    QueryError,
+    parse_query,
+)
 from .world import World
 
 __all__ = [
@@ -74,72 +82,9 @@ __all__ = [
     "parse_query",
 ]
 
-#: breakdown (path) -> dimension column of :attr:`Facts.sessions`.
-BREAKDOWNS: dict[str, str] = {
-    "media-id": "media_id",
-    "media-type": "media_type",
-    "continent": "continent",
-    "country": "country",
-    "device-type": "device_type",
-    "operating-system": "operating_system",
-    "browser": "browser",
-    "referrer": "referrer",
-}
-#: filterBy key -> (dimension column, takes a list)
-FILTERS: dict[str, tuple[str, bool]] = {
-    "mediaId": ("media_id", True),
-    "mediaType": ("media_type", False),
-    "continent": ("continent", True),
-    "country": ("country", True),
-    "deviceType": ("device_type", True),
-    "operatingSystem": ("operating_system", True),
-    "browser": ("browser", True),
-    "tag": ("tags", False),
-    "referrer": ("referrer", True),
-}
-CONTINENTS = ("AS", "AF", "NA", "SA", "AN", "EU", "AZ")
-VIEW_DURATIONS = {"3s": 3, "5s": 5, "10s": 10, "30s": 30}
-INTERVALS = {"minute": 60, "hour": 3600, "day": 86400}
-UNIQUE_METRICS = {"ccv", "view", "ccv-peak", "ccv-average"}
-RETENTION = pd.Timedelta(days=30)
 LIVE_WINDOW = pd.Timedelta(seconds=20)
 _NS = 1_000_000_000
 _NAT = np.iinfo(np.int64).min
-
-_INVALID_QUERY = "https://docs.api.video/reference/request-invalid-query-parameter"
-_INVALID_ATTRIBUTE = "https://docs.api.video/reference/invalid-attribute"
-
-
-class QueryError(ValueError):
-    """A ``/data`` request api.video would refuse with a 400 problem JSON."""
-
-    def __init__(
-        self,
-        name: str,
-        detail: str,
-        *,
-        title: str = "A query parameter is invalid.",
-        type_: str = _INVALID_QUERY,
-    ) -> None:
-        super().__init__(detail)
-        self.name = name
-        self.detail = detail
-        self.title = title
-        self.type = type_
-
-    def problem(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "title": self.title,
-            "status": 400,
-            "detail": self.detail,
-            "name": self.name,
-        }
-
-
-def _invalid_attribute(name: str, detail: str) -> QueryError:
-    """A path attribute (metric, aggregation, breakdown) api.video refuses."""
-    return QueryError(name, detail, title="An attribute is invalid.", type_=_INVALID_ATTRIBUTE)
 
 
 # --------------------------------------------------------------------------- facts
@@ -264,10 +209,25 @@ def build_facts(world: World) -> Facts:
     Runs once per server start; every request then filters numpy arrays.
     """
     dims = _dimensions(world)
+    codes, types, t, dropped = _listed_events(world, dims)
+    points = _moments(codes, types, t)
+    life_start, life_end = _lifetimes(world, len(dims), codes, t)
+    dims["life_start"] = life_start
+    dims["life_end"] = life_end
+    watch = _stretches(codes, types, t, life_end)
+    points.update(_views(*watch))
+    return Facts(dims, points, watch, _impression_time(points["impression"], life_start), dropped)
+
+
+def _listed_events(
+    world: World, dims: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """``(session codes, types, epoch ns, dropped)`` of the events, grouped by session in
+    listed order (the world lists each session's events together; a stable sort makes
+    sure)."""
     code_of = {sid: i for i, sid in enumerate(dims["session_id"])}
     ev = world.events
     dropped: dict[str, int] = {}
-
     sid = ev["session_id"].astype(object).astype(str).to_numpy() if len(ev) else np.zeros(0)
     codes = np.asarray([code_of.get(x, -1) for x in sid], dtype=np.int64)
     known = codes >= 0
@@ -280,19 +240,20 @@ def build_facts(world: World) -> Facts:
         dropped["events without emittedAt"] = int((t == _NAT).sum())
         keep = t != _NAT
         types, t, codes = types[keep], t[keep], codes[keep]
-
-    # Group by session, keeping listed order (the world lists each session's events
-    # together already; a stable sort makes sure).
     order = np.argsort(codes, kind="stable")
-    codes, types, t = codes[order], types[order], t[order]
+    return codes[order], types[order], t[order], dropped
 
+
+def _moments(
+    codes: np.ndarray, types: np.ndarray, t: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Impressions, plays, ends, and starts (the first play of each playback)."""
     is_ready = types == "ready"
     first_of_session = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, bool)
     # playback number: readies so far in the session
     ready_cum = np.cumsum(is_ready)
     base = np.maximum.accumulate(np.where(first_of_session, ready_cum - is_ready, 0))
     playback = ready_cum - base
-
     points: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, kind in (("impression", "ready"), ("play", "play"), ("end", "end")):
         mask = types == kind
@@ -300,337 +261,92 @@ def build_facts(world: World) -> Facts:
     play_idx = np.flatnonzero(types == "play")
     if len(play_idx):
         key = pd.DataFrame({"c": codes[play_idx], "p": playback[play_idx]})
-        first = ~key.duplicated().to_numpy()
-        starts = play_idx[first]
+        starts = play_idx[~key.duplicated().to_numpy()]
     else:
         starts = play_idx
     points["start"] = (codes[starts], t[starts])
+    return points
 
-    # Session lifetimes (for ccv and for closing a stretch never closed).
-    life_start = _ns(world.sessions["loaded_at"]) if len(dims) else np.zeros(0, np.int64)
+
+def _lifetimes(
+    world: World, n: int, codes: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each session's ``[loadedAt, endedAt]`` (for ccv and for closing a stretch never
+    closed); a missing end is the last event's time."""
+    life_start = _ns(world.sessions["loaded_at"]) if n else np.zeros(0, np.int64)
     life_end = (
         _ns(world.sessions["ended_at"])
-        if len(dims) and "ended_at" in world.sessions
-        else np.full(len(dims), _NAT, dtype=np.int64)
+        if n and "ended_at" in world.sessions
+        else np.full(n, _NAT, dtype=np.int64)
     )
-    last_event = np.full(len(dims), _NAT, dtype=np.int64)
+    last_event = np.full(n, _NAT, dtype=np.int64)
     if len(codes):
         np.maximum.at(last_event, codes, t)
     missing_end = life_end == _NAT
     life_end = np.where(missing_end, np.maximum(last_event, life_start), life_end)
-    life_end = np.maximum(life_end, life_start)
-    dims["life_start"] = life_start
-    dims["life_end"] = life_end
+    return life_start, np.maximum(life_end, life_start)
 
-    # Watched stretches: a state machine over openers and closers, vectorised.
+
+def _stretches(
+    codes: np.ndarray, types: np.ndarray, t: np.ndarray, life_end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Watched stretches ``(codes, start ns, end ns)``: a state machine over openers
+    (play, resume) and closers (pause, end, ready), vectorised."""
     oc = np.isin(types, ("play", "resume", "pause", "end", "ready"))
     oc_codes, oc_t = codes[oc], t[oc]
     opener = np.isin(types[oc], ("play", "resume"))
-    if len(oc_codes):
-        new_session = np.r_[True, oc_codes[1:] != oc_codes[:-1]]
-        prev_open = np.r_[False, opener[:-1]]
-        prev_open[new_session] = False
-        effective_open = opener & ~prev_open
-        effective_close = ~opener & prev_open
-        marks = np.flatnonzero(effective_open | effective_close)
-        m_codes, m_t, m_open = oc_codes[marks], oc_t[marks], effective_open[marks]
-        nxt_same = np.r_[m_codes[1:] == m_codes[:-1], False]
-        nxt_close = np.r_[~m_open[1:], False]
-        closes = nxt_same & nxt_close
-        w_idx = np.flatnonzero(m_open)
-        w_codes = m_codes[w_idx]
-        w_start = m_t[w_idx]
-        next_t = np.r_[m_t[1:], 0]
-        open_end = np.maximum(dims["life_end"].to_numpy()[w_codes], w_start)
-        w_end = np.where(closes[w_idx], next_t[w_idx], open_end)
-        w_end = np.maximum(w_end, w_start)
-    else:
-        w_codes = np.zeros(0, np.int64)
-        w_start = w_end = np.zeros(0, np.int64)
-    watch = (w_codes, w_start, w_end)
+    if not len(oc_codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    new_session = np.r_[True, oc_codes[1:] != oc_codes[:-1]]
+    prev_open = np.r_[False, opener[:-1]]
+    prev_open[new_session] = False
+    effective_open = opener & ~prev_open
+    effective_close = ~opener & prev_open
+    marks = np.flatnonzero(effective_open | effective_close)
+    m_codes, m_t, m_open = oc_codes[marks], oc_t[marks], effective_open[marks]
+    nxt_same = np.r_[m_codes[1:] == m_codes[:-1], False]
+    nxt_close = np.r_[~m_open[1:], False]
+    closes = nxt_same & nxt_close
+    w_idx = np.flatnonzero(m_open)
+    w_codes = m_codes[w_idx]
+    w_start = m_t[w_idx]
+    next_t = np.r_[m_t[1:], 0]
+    open_end = np.maximum(life_end[w_codes], w_start)
+    w_end = np.where(closes[w_idx], next_t[w_idx], open_end)
+    return w_codes, w_start, np.maximum(w_end, w_start)
 
-    # Views: the moment each session's cumulative watch time reaches the threshold.
-    if len(w_codes):
-        o = np.lexsort((w_start, w_codes))
-        vc, vs, ve = w_codes[o], w_start[o], w_end[o]
-        length = (ve - vs).astype(np.float64)
-        cum = pd.Series(length).groupby(vc).cumsum().to_numpy()
-        before = cum - length
+
+def _views(
+    w_codes: np.ndarray, w_start: np.ndarray, w_end: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Views: the moment each session's cumulative watch time reaches each threshold."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if not len(w_codes):
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return {f"view-{label[:-1]}": empty for label in VIEW_DURATIONS}
+    o = np.lexsort((w_start, w_codes))
+    vc, vs, ve = w_codes[o], w_start[o], w_end[o]
+    length = (ve - vs).astype(np.float64)
+    cum = pd.Series(length).groupby(vc).cumsum().to_numpy()
+    before = cum - length
     for label, seconds in VIEW_DURATIONS.items():
-        if not len(w_codes):
-            points[f"view-{label[:-1]}"] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-            continue
         need = seconds * _NS
         hit = (before < need) & (cum >= need)
         moment = vs[hit] + (need - before[hit]).astype(np.int64)
-        points[f"view-{label[:-1]}"] = (vc[hit], moment)
-
-    # Impression time: loadedAt -> first ready of the session.
-    ready_codes, ready_t = points["impression"]
-    if len(ready_codes):
-        first_ready = ~pd.Series(ready_codes).duplicated().to_numpy()
-        rc, rt = ready_codes[first_ready], ready_t[first_ready]
-        ms = np.maximum(rt - life_start[rc], 0) / 1e6
-        impression_ms = (rc, rt, ms)
-    else:
-        impression_ms = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-
-    return Facts(dims, points, watch, impression_ms, dropped)
+        out[f"view-{label[:-1]}"] = (vc[hit], moment)
+    return out
 
 
-# --------------------------------------------------------------------------- queries
-@dataclass
-class Query:
-    """One ``/data`` request, validated."""
-
-    endpoint: str  # metrics | buckets | timeseries
-    metric: str
-    aggregation: str | None = None
-    breakdown: str | None = None
-    start: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(0, tz="UTC"))
-    end: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(0, tz="UTC"))
-    interval: str | None = None
-    unique: bool = False
-    view_duration: str = "5s"
-    filters: dict[str, Any] = field(default_factory=dict)
-    sort_by: str | None = None
-    sort_order: str | None = None
-
-    @property
-    def context_metric(self) -> str:
-        """The metric as the answer's ``context`` names it (``unique-view-5`` ...)."""
-        name = self.metric
-        if name == "view":
-            name = f"view-{self.view_duration[:-1]}"
-        return f"unique-{name}" if self.unique else name
-
-
-_FILTER_KEY = re.compile(r"^filterBy\[([^\]]*)\](\[\d*\])?$")
-_COMMON = {"from", "to", "filterBy"}
-_ALLOWED = {
-    "metrics": _COMMON | {"unique", "viewDuration"},
-    "buckets": _COMMON
-    | {"unique", "viewDuration", "sortBy", "sortOrder", "currentPage", "pageSize"},
-    "timeseries": _COMMON
-    | {"unique", "viewDuration", "interval", "sortBy", "sortOrder", "currentPage", "pageSize"},
-}
-
-
-def _one(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise QueryError(name, f"This parameter takes one value; {len(values)} were sent.")
-    return values[0]
-
-
-def _choices(values: Any) -> str:
-    return ", ".join(f'"{v}"' for v in values)
-
-
-def parse_query(
-    endpoint: str,
-    metric: str,
-    second: str | None,
-    query: dict[str, list[str]],
-    *,
-    now: pd.Timestamp,
-) -> Query:
-    """Validate a ``/data`` request the way api.video does; raise :class:`QueryError`.
-
-    Parameters
-    ----------
-    endpoint : {"metrics", "buckets", "timeseries"}
-    metric : str
-        The ``{metric}`` path segment.
-    second : str or None
-        ``{aggregation}`` (metrics) or ``{breakdown}`` (buckets); ``None`` for timeseries.
-    query : dict
-        Query parameters, each name to its list of values (``parse_qs`` form).
-    now : pandas.Timestamp
-        The world's clock: ``to`` defaults to it and ``from`` may not be more than 30 days
-        before it.
-
-    Examples
-    --------
-    >>> q = parse_query("metrics", "play", "count", {}, now=pd.Timestamp("2024-06-01", tz="UTC"))
-    >>> str(q.start), str(q.end)
-    ('2024-05-31 00:00:00+00:00', '2024-06-01 00:00:00+00:00')
-    """
-    q = Query(endpoint=endpoint, metric=metric)
-    if endpoint == "metrics":
-        if metric not in METRIC_AGGREGATIONS:
-            raise _invalid_attribute(
-                "metric",
-                f"This metric is invalid. Use one of {_choices(METRIC_AGGREGATIONS)}.",
-            )
-        valid = METRIC_AGGREGATIONS[metric]
-        if second not in valid:
-            raise _invalid_attribute(
-                "aggregation",
-                f'The aggregation "{second}" is invalid for the metric "{metric}". '
-                f"Use one of {_choices(valid)}.",
-            )
-        q.aggregation = second
-    elif endpoint == "buckets":
-        if metric not in BUCKET_METRICS:
-            raise _invalid_attribute(
-                "metric",
-                f"This metric is invalid. Use one of {_choices(BUCKET_METRICS)}.",
-            )
-        if second not in BREAKDOWNS:
-            raise _invalid_attribute(
-                "breakdown",
-                f"This breakdown is invalid. Use one of {_choices(BREAKDOWNS)}.",
-            )
-        if metric == "play-total" and second != "media-id":
-            raise _invalid_attribute(
-                "breakdown",
-                'The metric "play-total" is only available with the breakdown "media-id".',
-            )
-        q.breakdown = second
-    elif endpoint == "timeseries":
-        if metric not in TIMESERIES_METRICS:
-            raise _invalid_attribute(
-                "metric",
-                f"This metric is invalid. Use one of {_choices(TIMESERIES_METRICS)}.",
-            )
-    else:  # pragma: no cover - the server routes only these three
-        raise ValueError(f"unknown /data endpoint {endpoint!r}")
-
-    allowed = _ALLOWED[endpoint]
-    filters: dict[str, Any] = {}
-    for name, values in query.items():
-        m = _FILTER_KEY.match(name)
-        if m:
-            key = m[1]
-            if key not in FILTERS:
-                raise QueryError(
-                    f"filterBy[{key}]",
-                    f"This filter is invalid. Use one of {_choices(FILTERS)}.",
-                )
-            _, is_list = FILTERS[key]
-            if is_list:
-                filters.setdefault(key, []).extend(values)
-            else:
-                if len(values) > 1 or key in filters:
-                    raise QueryError(f"filterBy[{key}]", "This filter takes a single value.")
-                filters[key] = values[0]
-        elif name not in allowed:
-            raise QueryError(name, "This field was not expected.")
-    _check_filters(filters, q)
-    q.filters = filters
-
-    unique = _one(query, "unique")
-    if unique is not None:
-        if unique.lower() not in {"true", "false", "1", "0"}:
-            raise QueryError("unique", 'This value should be "true" or "false".')
-        q.unique = unique.lower() in {"true", "1"}
-        if metric not in UNIQUE_METRICS:
-            raise QueryError(
-                "unique",
-                "This field was not expected: `unique` is accepted only with the "
-                + (
-                    "ccv and view metrics."
-                    if endpoint == "metrics"
-                    else "ccv-peak, ccv-average and view metrics."
-                ),
-            )
-    duration = _one(query, "viewDuration")
-    if duration is not None:
-        if duration not in VIEW_DURATIONS:
-            raise QueryError(
-                "viewDuration",
-                'This view duration is invalid. Use one of "3s", "5s", "10s", "30s".',
-            )
-        if metric != "view":
-            raise QueryError(
-                "viewDuration",
-                "This field was not expected: `viewDuration` is accepted only with the "
-                "view metric.",
-            )
-        q.view_duration = duration
-
-    now = pd.Timestamp(now)
-    to_text, from_text = _one(query, "to"), _one(query, "from")
-    try:
-        end = parse_datetime(to_text) if to_text else now
-    except PeriodError as exc:
-        raise QueryError("to", str(exc)) from None
-    try:
-        start = parse_datetime(from_text) if from_text else end - pd.Timedelta(days=1)
-    except PeriodError as exc:
-        raise QueryError("from", str(exc)) from None
-    if start < now - RETENTION:
-        raise QueryError(
-            "from",
-            f"This value is too far in the past: `from` must be within 30 days before "
-            f"now ({format_atom(now - RETENTION)} or later).",
-        )
-    if start >= end:
-        raise QueryError("from", "This value must be before `to`.")
-    q.start, q.end = start, end
-
-    if endpoint == "timeseries":
-        interval = _one(query, "interval")
-        if interval is None:
-            interval = "hour" if end - start <= pd.Timedelta(days=2) else "day"
-        if interval not in INTERVALS:
-            raise QueryError(
-                "interval", f"This interval is invalid. Use one of {_choices(INTERVALS)}."
-            )
-        if interval == "minute" and end - start >= pd.Timedelta(minutes=60):
-            raise QueryError(
-                "interval", "This interval cannot be used with a timeframe over 60 minutes."
-            )
-        q.interval = interval
-
-    if endpoint != "metrics":
-        sort_fields = (
-            ("metricValue", "dimensionValue")
-            if endpoint == "buckets"
-            else ("metricValue", "emittedAt")
-        )
-        sort_by = _one(query, "sortBy")
-        if sort_by is not None and sort_by not in sort_fields:
-            raise QueryError(
-                "sortBy", f"This value is invalid. Use one of {_choices(sort_fields)}."
-            )
-        sort_order = _one(query, "sortOrder")
-        if sort_order is not None and sort_order not in ("asc", "desc"):
-            raise QueryError("sortOrder", 'This value is invalid. Use one of "asc", "desc".')
-        q.sort_by, q.sort_order = sort_by, sort_order
-    return q
-
-
-def _check_filters(filters: dict[str, Any], q: Query) -> None:
-    media_filters = [k for k in ("mediaId", "mediaType") if k in filters]
-    total = (q.endpoint == "metrics" and q.metric == "play" and q.aggregation == "total") or (
-        q.endpoint == "buckets" and q.metric == "play-total"
-    )
-    if media_filters and not total:
-        raise QueryError(
-            f"filterBy[{media_filters[0]}]",
-            "The mediaId and mediaType filters are accepted only by /data/metrics/play/total "
-            "and /data/buckets/play-total/media-id. Use /data/buckets/{metric}/media-id "
-            "for one value per video.",
-        )
-    if "mediaType" in filters and filters["mediaType"] not in ("video", "live-stream"):
-        raise QueryError(
-            "filterBy[mediaType]", 'This value is invalid. Use "video" or "live-stream".'
-        )
-    for value in filters.get("continent", []):
-        if value.upper() not in CONTINENTS:
-            raise QueryError(
-                "filterBy[continent]",
-                f'The continent "{value}" is invalid. Use one of {_choices(CONTINENTS)}.',
-            )
-    for value in filters.get("referrer", []):
-        if len(value) > 2048:
-            raise QueryError(
-                "filterBy[referrer]", "This value should not contain more than 2048 characters."
-            )
+def _impression_time(
+    impressions: tuple[np.ndarray, np.ndarray], life_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Impression time: loadedAt -> first ready of the session, in milliseconds."""
+    ready_codes, ready_t = impressions
+    if not len(ready_codes):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    first_ready = ~pd.Series(ready_codes).duplicated().to_numpy()
+    rc, rt = ready_codes[first_ready], ready_t[first_ready]
+    return rc, rt, np.maximum(rt - life_start[rc], 0) / 1e6
 
 
 # --------------------------------------------------------------------------- compute

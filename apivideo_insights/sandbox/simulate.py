@@ -32,12 +32,15 @@ from .._schema import (
 )
 from . import _catalog as cat
 from ._collector import (
+    COLLECTORS,
     KIND,
+    PING_INTERVAL,
     QUIRK_CODE,
     QUIRKS,
     EventArrays,
     Transitions,
     emit,
+    queued_at_close,
     reserve,
     resolve_quirks,
 )
@@ -75,6 +78,11 @@ def simulate(
     replay_rate: float = 0.08,
     quirks: Mapping[str, float] | bool | None = None,
     max_steps: int = 48,
+    collector: str = "textbook",
+    precision: str = "legacy",
+    reload_gap: float | None = None,
+    rates: Mapping[float, float] | None = None,
+    stalls: float = 0.0,
 ) -> World:
     """Build a simulated api.video project with known ground truth.
 
@@ -109,6 +117,30 @@ def simulate(
     max_steps : int
         Most behaviour steps (pauses, scrubs, ...) one playback may take; a viewer still
         watching after that closes the tab.
+    collector : str, default "textbook"
+        How the player's integration reports what viewers did. ``"textbook"``: the legacy
+        collector as documented (§1.4, §1.7), with the ``quirks`` rates. The others follow
+        what real browsers send (§1.8, :data:`COLLECTORS`; ``quirks`` then only set
+        ``lost_event`` and ``timeupdate_lag``): ``"hlsjs"`` (hls.js-plugin event mapping
+        with ``destroy()`` on unload, a downloaded progressive file: in-play seeks carry a
+        stale ``from``, the start of the stretch), ``"hlsjs_downloading"`` (the same, file
+        still downloading: fresh origins), ``"hlsjs_plugin"`` (api.video's hls.js plugin:
+        nothing sent on unload, events still queued then are lost) and ``"videojs"``
+        (in-play seeks unreported). With a real profile, ``world.sessions["ended_at"]`` is
+        the last ping the collector received, and ``world.meta["heartbeats"]`` holds the
+        client's 10-s timer pings while playing (``session_id, heartbeat_at``).
+    precision : {"legacy", "pings"}, default "legacy"
+        ``"legacy"``: integer positions and whole-second ``emitted_at`` (the API's);
+        ``"pings"``: float positions (ms) and millisecond times (what the SDK posts).
+    reload_gap : float, optional
+        Median seconds between a tab's playback and its reload (default: minutes to days,
+        median 15 min); 3 means reloads within seconds, 3 * 86400 viewers back days later.
+    rates : dict, optional
+        Playback rate -> weight (default ``{1: 82, 1.25: 5, 1.5: 8, 2: 5}``); rates are
+        never reported in the events.
+    stalls : float, default 0.0
+        Mean share of wall time a playing viewer spends stalled (buffering: time passes,
+        the position does not, and nothing is reported).
 
     Returns
     -------
@@ -161,6 +193,7 @@ def simulate(
         if not 0 <= float(value) <= 1:
             raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
     q = resolve_quirks(quirks)
+    form = _form(collector, precision, reload_gap, rates, stalls)
     stamp = _now(now)
     now_ns = int(stamp.value)
 
@@ -182,6 +215,7 @@ def simulate(
         reload_rate=reload_rate,
         replay_rate=replay_rate,
         q=q,
+        form=form,
         max_steps=max_steps,
         profiles=profiles,
         windows=windows,
@@ -206,6 +240,11 @@ def simulate(
             "reload_rate": reload_rate,
             "replay_rate": replay_rate,
             "max_steps": max_steps,
+            "collector": collector,
+            "precision": precision,
+            "reload_gap": reload_gap,
+            "rates": dict(form["rates"]),
+            "stalls": stalls,
         },
         "quirks": q,
         "profiles": profiles,
@@ -218,7 +257,41 @@ def simulate(
             for j, begin, length in windows
         ],
     }
+    heartbeats = frames.pop("heartbeats", None)
+    if heartbeats is not None:
+        meta["heartbeats"] = heartbeats
     return World(seed=seed, now=stamp, meta=meta, **resources, **frames)
+
+
+_DEFAULT_RATES: dict[float, float] = {1.0: 82, 1.25: 5, 1.5: 8, 2.0: 5}
+
+
+def _form(
+    collector: Any, precision: Any, reload_gap: Any, rates: Any, stalls: Any
+) -> dict[str, Any]:
+    """How the stream is written: the collector profile, precision and viewer variants."""
+    if collector != "textbook" and collector not in COLLECTORS:
+        raise ValueError(
+            f"collector must be 'textbook' or one of {sorted(COLLECTORS)}, not {collector!r}"
+        )
+    if precision not in ("legacy", "pings"):
+        raise ValueError(f'precision must be "legacy" or "pings", not {precision!r}')
+    if reload_gap is not None and not (
+        isinstance(reload_gap, int | float) and np.isfinite(reload_gap) and reload_gap > 0
+    ):
+        raise ValueError(f"reload_gap must be a positive number of seconds, not {reload_gap!r}")
+    mix = dict(_DEFAULT_RATES if rates is None else rates)
+    if not mix or any(not (0 < float(r) <= 4) or float(w) < 0 for r, w in mix.items()):
+        raise ValueError(f"rates must map rates in (0, 4] to weights >= 0, not {rates!r}")
+    if not (isinstance(stalls, int | float) and 0 <= stalls < 1):
+        raise ValueError(f"stalls must be a share in [0, 1), not {stalls!r}")
+    return {
+        "collector": collector,
+        "precision": precision,
+        "reload_gap": reload_gap,
+        "rates": {float(r): float(w) for r, w in mix.items()},
+        "stalls": float(stalls),
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -626,6 +699,7 @@ def _viewers(
     reload_rate: float,
     replay_rate: float,
     q: dict[str, float],
+    form: dict[str, Any],
     max_steps: int,
     profiles: dict[str, dict[str, float]],
     windows: list[tuple[int, float, float]],
@@ -695,10 +769,13 @@ def _viewers(
             reload_rate=reload_rate,
             replay_rate=replay_rate,
             q=q,
+            form=form,
             max_steps=max_steps,
         )
         part["e_sess"] += lo
         part["t_sess"] += lo
+        if "h_sess" in part:
+            part["h_sess"] += lo
         parts.append(part)
     merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     return _frames(
@@ -745,6 +822,7 @@ def _playbacks(
     durations: np.ndarray,
     prof: dict[str, np.ndarray],
     reload_rate: float,
+    rates: Mapping[float, float] | None = None,
 ) -> _Playbacks:
     """Draw who each viewer is: when they leave, what they skip and rewatch, how they pause."""
     n = len(is_live_s)
@@ -766,8 +844,11 @@ def _playbacks(
 
     u = rng.random((p_total, 16))
     played = u[:, 0] >= np.where(k_in == 0, 0.08, 0.35)  # impressions only (reloads: often)
+    mix = _DEFAULT_RATES if rates is None else rates
     rate = np.where(
-        live, 1.0, np.array([1.0, 1.25, 1.5, 2.0])[_choice(rng, [82, 5, 8, 5], p_total)]
+        live,
+        1.0,
+        np.array(list(mix), dtype=float)[_choice(rng, list(mix.values()), p_total)],
     )
     # Where the viewer gives up: early drop-off, completion, or a gradual decay in between.
     early = u[:, 1] < np.where(live, 0.2, prof["early_drop"][vi])
@@ -823,7 +904,12 @@ def _playbacks(
 
 
 def _behave(
-    rng: np.random.Generator, pb: _Playbacks, *, replay_rate: float, max_steps: int
+    rng: np.random.Generator,
+    pb: _Playbacks,
+    *,
+    replay_rate: float,
+    max_steps: int,
+    stalls: float = 0.0,
 ) -> tuple[list[Transitions], tuple[list[np.ndarray], ...], np.ndarray, np.ndarray, np.ndarray]:
     """Run the viewers step by step, every active playback at once.
 
@@ -858,6 +944,12 @@ def _behave(
     stop_t = np.zeros(p_total)  # when playback last stopped
     truth: tuple[list[np.ndarray], ...] = ([], [], [], [], [], [])  # pb, start, end, t0, t1, rate
     active = np.flatnonzero(played)
+    if stalls > 0:
+        # Buffering: a share of each playing viewer's wall time passes with no progress
+        # (its own generator, so that the other draws of a world stay the same).
+        stall_rng = np.random.default_rng(rng.integers(2**63))
+        slow = 1.0 - np.minimum(stall_rng.exponential(stalls, p_total), 0.8)
+        rate = rate * np.where(live, 1.0, slow)
     for step in range(1, max_steps + 1):
         if active.size == 0:
             break
@@ -948,6 +1040,8 @@ def _behave(
                 t_res=t_res,
                 t_close=t_close,
                 duration=dd,
+                p=p,
+                t_start=t,
             )
         )
         stopping = lv_now | (en & ~again)
@@ -976,6 +1070,7 @@ def _chunk(
     reload_rate: float,
     replay_rate: float,
     q: dict[str, float],
+    form: dict[str, Any],
     max_steps: int,
 ) -> dict[str, np.ndarray]:
     """Simulate a run of sessions: viewers step by step, then their events, then the clock.
@@ -992,17 +1087,19 @@ def _chunk(
         durations=durations,
         prof=prof,
         reload_rate=reload_rate,
+        rates=form["rates"],
     )
     steps, truth, span, final_kind, stop_t = _behave(
-        rng, pb, replay_rate=replay_rate, max_steps=max_steps
+        rng, pb, replay_rate=replay_rate, max_steps=max_steps, stalls=form["stalls"]
     )
+    collector = form["collector"]
     sess, first, k_in, loads = pb.sess, pb.first, pb.k_in, pb.loads
     p_total = len(sess)
 
     # Events: each transition reserves the slots of its events right after the previous
     # transition of its playback, so the collector writes every event straight into its
     # final row: a counting sort by (playback, step, slot), no global sort.
-    widths = [reserve(tr, q, rng) for tr in steps]
+    widths = [reserve(tr, q, rng, collector) for tr in steps]
     slots = np.zeros(p_total, dtype=np.int64)
     for tr, w in zip(steps, widths, strict=True):
         slots[tr.pb] += w
@@ -1010,7 +1107,7 @@ def _chunk(
     out = EventArrays.empty(int(slots.sum()))
     run = np.zeros(p_total, dtype=np.int64)
     for tr, w in zip(steps, widths, strict=True):
-        emit(tr, slot_start[tr.pb] + run[tr.pb], out, q, rng)
+        emit(tr, slot_start[tr.pb] + run[tr.pb], out, q, rng, collector)
         run[tr.pb] += w
     filled = out.type >= 0
     e_count = (
@@ -1021,12 +1118,27 @@ def _chunk(
         v[filled] for v in (out.type, out.at, out.seek_from, out.seek_to, out.t, out.quirk)
     )
     del out, filled
+    real = collector != "textbook"
+    if real and COLLECTORS[collector].lose_queued and len(e_pb):
+        # No unload handler: what was still queued when a playing tab closed is lost.
+        closed_playing_pb = final_kind == KIND["leave_playing"]
+        lost = queued_at_close(e_pb, e_type, e_t, stop_t, closed_playing_pb)
+        if lost.any():
+            keep_e = ~lost
+            e_pb, e_type, e_at, e_from, e_to, e_t, e_q = (
+                v[keep_e] for v in (e_pb, e_type, e_at, e_from, e_to, e_t, e_q)
+            )
+            e_count = np.bincount(e_pb, minlength=p_total).astype(np.int64)
     # When each playback's last event happens (relative to its ready; ready is never lost).
     last_t = e_t[np.cumsum(e_count) - 1] if p_total else np.zeros(0)
 
     # Offsets of each playback's ready from the session's loadedAt: a startup delay, then
     # for reloads the previous playback's span and a gap of minutes to days.
     gap = np.minimum(rng.lognormal(np.log(900), 2.0, p_total), 5 * _DAY)
+    if form["reload_gap"] is not None:
+        # The same draws, squeezed around the chosen median (a world's other draws stay).
+        z = (np.log(gap) - np.log(900)) / 2.0
+        gap = np.minimum(float(form["reload_gap"]) * np.exp(0.5 * z), 30 * _DAY)
     lead = np.where(k_in == 0, startup[sess], gap)
     a = np.cumsum(lead)
     b_ = np.cumsum(span) - span
@@ -1037,6 +1149,10 @@ def _chunk(
     end_rel = pb_off[last] + np.where(
         closed_playing, stop_t[last], np.maximum(last_t[last], stop_t[last]) + ping
     )
+    if real:
+        # The session ends at the last ping the collector received: the last event sent
+        # at once (ready, pause, end), or the last timer ping while playing.
+        end_rel = pb_off[last] + _last_ping(e_pb, e_type, e_t, truth, p_total)[last]
     # Video sessions end by now: those that would not are moved earlier.
     latest = -end_rel - 1.0 - rng.uniform(0, 600, n)
     start = np.where(is_live_s, nominal, np.minimum(nominal, latest))
@@ -1072,15 +1188,33 @@ def _chunk(
     if not keep.all():
         t_pb, t_s, t_e, t_0, t_1, t_r = (v[keep] for v in (t_pb, t_s, t_e, t_0, t_1, t_r))
 
-    # The API's integer positions and whole-second emittedAt; exact truth times.
+    # The API's integer positions and whole-second emittedAt (or the SDK's floats and
+    # milliseconds); exact truth times.
     sub, whole = now_ns % _NS, now_ns - now_ns % _NS
+    if form["precision"] == "pings":
+        ms = 1_000_000
+        pos = _milli32
+        e_ns = (
+            now_ns - now_ns % ms + np.floor(e_rel * 1e3 + (now_ns % ms) / ms).astype(np.int64) * ms
+        )
+    else:
+        pos = _integer32
+        e_ns = np.floor(e_rel + sub / _NS).astype(np.int64) * _NS + whole
+    extra: dict[str, np.ndarray] = {}
+    if real:
+        h_pb, h_t = _heartbeats(truth, stalls=form["stalls"])
+        h_abs = (start[sess] + pb_off)[h_pb] + h_t
+        h_keep = h_abs <= 0
+        extra["h_sess"] = sess[h_pb[h_keep]]
+        extra["h_ns"] = now_ns + np.round(h_abs[h_keep] * 1e9).astype(np.int64)
     return {
+        **extra,
         "e_sess": e_sess,
         "e_type": e_type,
-        "e_at": _integer32(e_at),
-        "e_from": _integer32(e_from),
-        "e_to": _integer32(e_to),
-        "e_ns": np.floor(e_rel + sub / _NS).astype(np.int64) * _NS + whole,
+        "e_at": pos(e_at),
+        "e_from": pos(e_from),
+        "e_to": pos(e_to),
+        "e_ns": e_ns,
         "e_q": e_q,
         "t_sess": sess[t_pb],
         "t_playback": k_in[t_pb],
@@ -1092,6 +1226,53 @@ def _chunk(
         "start": start,
         "end": np.minimum(start + end_rel, 0.0),
     }
+
+
+def _stretch_ticks(
+    truth: tuple[list[np.ndarray], ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per true stretch: its playback, and the first and last timer tick inside it (the
+    client pings every ``PING_INTERVAL`` s since the ready while playing)."""
+    if not truth[0]:
+        z = np.zeros(0)
+        return z.astype(np.int64), z, z
+    t_pb = np.concatenate(truth[0])
+    t0 = np.concatenate(truth[3])
+    t1 = np.concatenate(truth[4])
+    first = np.floor(t0 / PING_INTERVAL) + 1
+    last = np.floor(t1 / PING_INTERVAL)
+    return t_pb, first, last
+
+
+def _last_ping(
+    e_pb: np.ndarray,
+    e_type: np.ndarray,
+    e_t: np.ndarray,
+    truth: tuple[list[np.ndarray], ...],
+    p_total: int,
+) -> np.ndarray:
+    """When the collector heard last of each playback (relative to its ready): the last
+    event sent at once (ready, pause, end) or the last timer ping while playing."""
+    out = np.zeros(p_total)
+    flush = (e_type == 0) | (e_type == 2) | (e_type == 6)
+    np.maximum.at(out, e_pb[flush], e_t[flush])
+    t_pb, first, last = _stretch_ticks(truth)
+    ok = last >= first
+    np.maximum.at(out, t_pb[ok], last[ok] * PING_INTERVAL)
+    return out
+
+
+def _heartbeats(
+    truth: tuple[list[np.ndarray], ...], *, stalls: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every timer ping while playing: (playback, time since its ready)."""
+    t_pb, first, last = _stretch_ticks(truth)
+    count = np.maximum(last - first + 1, 0).astype(np.int64)
+    h_pb = np.repeat(t_pb, count)
+    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    h_t = (np.repeat(first, count) + k) * PING_INTERVAL
+    order = np.lexsort((h_t, h_pb))
+    return h_pb[order], h_t[order]
 
 
 def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
@@ -1168,7 +1349,20 @@ def _frames(
         video_ids=video_ids,
         live_ids=live_ids,
     )
-    return {"sessions": sessions_frame, "events": events, "truth": truth_frame}
+    out = {"sessions": sessions_frame, "events": events, "truth": truth_frame}
+    if "h_sess" in a:
+        out["heartbeats"] = pd.DataFrame(
+            {
+                "session_id": pd.Categorical.from_codes(a["h_sess"], dtype=sid_cat),
+                "heartbeat_at": _utc(a["h_ns"]),
+            }
+        )
+    return out
+
+
+def _milli32(x: np.ndarray) -> np.ndarray:
+    """Positions as the SDK posts them: floats, here to the millisecond."""
+    return (np.round(np.asarray(x, dtype=np.float64) * 1e3) / 1e3).astype(np.float32)
 
 
 def _integer32(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,218 @@
+"""Robust, not tuned: ``avi.segments``' error over a family of simulated worlds and over the
+committed real-browser recordings, with one set of defaults.
+
+Each world is ``sandbox.simulate`` with one thing changed: the collector profile (the
+textbook legacy collector, and the real-browser profiles of ``sandbox._collector.COLLECTORS``:
+hls.js-like with a downloaded or a still-downloading file, api.video's own hls.js plugin
+that sends nothing on unload, video.js whose in-play seeks send nothing), the precision
+(the legacy API's integers and seconds, or the SDK's floats and milliseconds with its
+heartbeats), viewers who reload within seconds or come back days later, rates that are never
+reported (1.5x and 2x only), and stalls. The measure is the pass-count error
+(``sandbox.world.pass_difference`` over true watch time, video sessions). Reported: each
+world, the mean and the worst case (target: worst <= 2x mean: a change that helps one world
+and hurts another shows here), and the share of the result that is estimated.
+
+The recordings in ``data/browser`` (``players.measure``) give the real-browser rows: raw
+pings, the legacy form and the legacy form without unload pings, and the largest gap between
+the true and the reconstructed retention curves (viewers and views per 1-s bin, legacy form).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import apivideo_insights as avi
+from apivideo_insights.sandbox import simulate
+from apivideo_insights.sandbox.world import World, pass_difference
+from benchmarks import row
+
+ROOT = Path(__file__).resolve().parents[1]
+BROWSER = ROOT / "data" / "browser"
+
+#: The family: name -> simulate() arguments beside the seed and size.
+WORLDS: dict[str, dict[str, Any]] = {
+    "textbook collector (default world)": {},
+    "hls.js-like, legacy form": {"collector": "hlsjs"},
+    "hls.js-like, raw pings + heartbeats": {"collector": "hlsjs", "precision": "pings"},
+    "hls.js-like, still downloading": {"collector": "hlsjs_downloading"},
+    "hls.js plugin (nothing on unload), legacy": {"collector": "hlsjs_plugin"},
+    "hls.js plugin, raw pings + heartbeats": {"collector": "hlsjs_plugin", "precision": "pings"},
+    "video.js (in-play seeks unsent)": {"collector": "videojs"},
+    "reloads within seconds (plugin)": {
+        "collector": "hlsjs_plugin",
+        "reload_rate": 0.4,
+        "reload_gap": 3.0,
+    },
+    "back days later (plugin)": {
+        "collector": "hlsjs_plugin",
+        "reload_rate": 0.4,
+        "reload_gap": 3 * 86400.0,
+    },
+    "rates 1.5x-2x, never reported": {"collector": "hlsjs", "rates": {1.5: 1, 2.0: 1}},
+    "stalls (10 % of playing time)": {"collector": "hlsjs_downloading", "stalls": 0.1},
+}
+
+
+def with_heartbeats(world: World) -> pd.DataFrame:
+    """The world's sessions with the SDK's heartbeats as ``avi.read_pings`` gives them."""
+    beats = world.meta.get("heartbeats")
+    if beats is None or world.meta["args"].get("precision") != "pings":
+        return world.sessions
+    lists = beats.groupby("session_id", observed=False)["heartbeat_at"].agg(list)
+    sessions = world.sessions.copy()
+    sessions["heartbeats"] = sessions["session_id"].astype(object).map(lists)
+    sessions["heartbeats"] = sessions["heartbeats"].apply(
+        lambda v: v if isinstance(v, list) else []
+    )
+    return sessions
+
+
+def world_error(world: World) -> tuple[float, float]:
+    """(pass-count error, estimated share) of ``avi.segments`` on one world's video sessions."""
+    out = avi.segments(world.events, sessions=with_heartbeats(world), duration=world.durations)
+    truth = world.truth[world.truth["video_id"].notna()]
+    out = out[out["video_id"].notna()]
+    watched = float((truth["end"] - truth["start"]).sum())
+    return pass_difference(out, truth) / watched, float(out.attrs["estimated_share"])
+
+
+def family(sessions: int, seeds: tuple[int, ...] = (0, 1)) -> dict[str, float]:
+    """Error per world (mean over ``seeds``)."""
+    out = {}
+    for name, kwargs in WORLDS.items():
+        errs = [
+            world_error(simulate(seed=s, now="2026-01-01T00:00Z", sessions=sessions, **kwargs))[0]
+            for s in seeds
+        ]
+        out[name] = float(np.mean(errs))
+    return out
+
+
+def retention_gap(truth: pd.DataFrame, seg: pd.DataFrame, duration: float) -> float:
+    """Largest gap (percentage points) between the true and the reconstructed retention
+    (``viewers`` share and ``views`` per viewer-session, 1-s bins)."""
+    cols = ["session_id", "start", "end"]
+    t = avi.retention(_as_segments(truth[cols]), duration=duration)
+    r = avi.retention(_as_segments(seg[cols]), duration=duration)
+    n_t = truth["session_id"].nunique()
+    gaps = []
+    for col in ("viewers", "views"):
+        a = t[col].to_numpy(float) / n_t
+        b = r[col].reindex(t.index).fillna(0).to_numpy(float) / n_t
+        gaps.append(float(np.max(np.abs(a - b))) * 100)
+    return max(gaps)
+
+
+def _as_segments(frame: pd.DataFrame) -> pd.DataFrame:
+    n = len(frame)
+    when = pd.Timestamp("2026-01-01", tz="UTC")
+    return pd.DataFrame(
+        {
+            "session_id": frame["session_id"].astype(str).to_numpy(),
+            "playback": np.zeros(n, dtype=np.int64),
+            "start": frame["start"].to_numpy(float),
+            "end": frame["end"].to_numpy(float),
+            "started_at": when,
+            "ended_at": when,
+            "estimated": False,
+        }
+    )
+
+
+def recordings() -> dict[str, dict[str, float]]:
+    """Errors and the retention gap on every committed real-browser recording."""
+    sys.path.insert(0, str(ROOT))
+    from players import measure
+
+    out: dict[str, dict[str, float]] = {}
+    for folder in sorted(p for p in BROWSER.iterdir() if (p / "pings.ndjson").exists()):
+        info = measure.read_truth(folder / "truth.json")
+        truth = measure.true_segments(info["loads"])
+        duration = float(info["duration"])
+        with tempfile.TemporaryDirectory(prefix="avi-bench-worlds-") as tmp:
+            rec = Path(tmp) / "pings.ndjson"
+            shutil.copy(folder / "pings.ndjson", rec)  # a sandbox appends to its record
+            forms = measure.forms(
+                rec, duration=duration, unloads=info["unloads"], workdir=Path(tmp) / "w"
+            )
+        errs = measure.errors(truth, forms)
+        errs["retention_gap"] = retention_gap(truth, forms["legacy"], duration)
+        errs["estimated_share"] = float(forms["legacy"].attrs["estimated_share"])
+        out[folder.name] = errs
+    return out
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    sessions = 800 if quick else 4000
+    errs = family(sessions, seeds=(0,) if quick else (0, 1))
+    mean = float(np.mean(list(errs.values())))
+    worst_name = max(errs, key=lambda k: errs[k])
+    worst = errs[worst_name]
+    for name, e in errs.items():
+        rows.append(
+            row("worlds", f"error: {name}", e, f"family mean {mean:.4f}", e / mean, "info", True)
+        )
+    rows.append(
+        row(
+            "worlds",
+            f"error, mean over {len(errs)} worlds ({sessions:,} sessions each)",
+            mean,
+            "simulator target 0.02",
+            mean / 0.02,
+            "<= 2 %",
+            mean <= 0.02,
+        )
+    )
+    rows.append(
+        row(
+            "worlds",
+            f"error, worst case ({worst_name})",
+            worst,
+            f"family mean {mean:.4f}",
+            worst / mean,
+            "worst <= 2x mean",
+            worst <= 2 * mean,
+        )
+    )
+    if not BROWSER.exists():
+        return rows
+    targets = {"raw": 0.03, "legacy": 0.08, "legacy-no-unload": 0.12}
+    for folder, e in recordings().items():
+        for form, limit in targets.items():
+            rows.append(
+                row(
+                    "worlds: real browser",
+                    f"{folder}: error, {form}",
+                    e[form],
+                    f"naive replay {e['naive']:.3f}",
+                    e[form] / limit,
+                    f"<= {limit:.0%}",
+                    e[form] <= limit,
+                )
+            )
+        rows.append(
+            row(
+                "worlds: real browser",
+                f"{folder}: largest retention gap (pp, legacy; share estimated "
+                f"{e['estimated_share']:.0%})",
+                e["retention_gap"],
+                "5 pp",
+                e["retention_gap"] / 5,
+                "<= 5 pp",
+                e["retention_gap"] <= 5,
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    for r in run(quick="--quick" in sys.argv):
+        print(r)

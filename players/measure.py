@@ -1,0 +1,292 @@
+"""The measure of the real-browser suite: reconstructions against the page's own truth.
+
+* :func:`true_segments` turns the pages' ``currentTime`` traces into the true watched
+  intervals (one row per uninterrupted stretch of playback, per session);
+* :func:`drop_unload_pings` writes a recording without the bodies that arrived after the
+  tab was closed or reloaded (what a player that sends nothing on unload leaves);
+* :func:`naive_segments` is the baseline: a replay of the events in list order;
+* :func:`forms` loads one recording the four ways the error is reported for, and
+  :func:`errors` measures each with ``sandbox.world.pass_difference``.
+
+Both ``tests/test_browser_players.py`` and ``benchmarks/bench_browser.py`` use these.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import apivideo_insights as avi
+from apivideo_insights.sandbox.world import pass_difference
+
+__all__ = [
+    "FORMS",
+    "drop_unload_pings",
+    "error",
+    "errors",
+    "forms",
+    "legacy",
+    "naive_segments",
+    "read_truth",
+    "thin",
+    "true_segments",
+    "write_truth",
+]
+
+#: The four ways a recording is measured, in the order of the results table.
+FORMS = {
+    "raw": "raw pings (read_pings: float positions, ms times)",
+    "legacy": "legacy API form (integer positions, one-second times)",
+    "legacy-no-unload": "legacy form, unload pings lost",
+    "naive": "naive replay in list order (legacy form)",
+}
+
+#: The saved world the sandboxes of the measure serve beside what was recorded (fast to load).
+WORLD = Path(__file__).resolve().parents[1] / "data" / "world"
+# One sample: [epoch ms, currentTime, paused, seeking, playbackRate, event name].
+_T, _POS, _PAUSED, _SEEKING, _RATE = range(5)
+
+
+def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> pd.DataFrame:
+    """The true watched intervals, from the page's trace of each page load.
+
+    Between two consecutive samples of one load, the media from the first position to the
+    second was watched when the element was playing at both (not paused, not seeking,
+    except that the second may be the sample taken at the pause) and the position moved
+    forward by no more than the rate allows (``rate * wall time + slack``): anything else is
+    a seek, a stall or a pause. Consecutive watched steps join into one interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``session_id, load, video_id, start, end, started_at, ended_at`` (media seconds; UTC
+        times), in time order per session. Loads without a session id are left out and
+        counted in ``attrs["loads_without_session"]``.
+
+    Examples
+    --------
+    >>> load = {"load": "L", "session_id": "s", "samples": [
+    ...     [0, 0.0, 1, 0, 1, "play"], [1000, 1.0, 0, 0, 1, ""], [2000, 2.0, 0, 0, 1, ""],
+    ...     [2050, 9.0, 0, 1, 1, "seeking"], [2100, 9.0, 0, 0, 1, "seeked"],
+    ...     [3000, 9.9, 0, 0, 1, ""],
+    ...     [4000, 10.9, 1, 0, 1, "pause"]]}
+    >>> true_segments([load])[["session_id", "start", "end"]]
+      session_id  start   end
+    0          s    1.0   2.0
+    1          s    9.0  10.9
+    """
+    rows: list[tuple[str, str, str, float, float, float, float]] = []
+    orphans = 0
+    for entry in truth:
+        sid = entry.get("session_id")
+        samples = entry.get("samples") or []
+        video = str(entry.get("video_id") or "")
+        if not sid:
+            orphans += 1
+            continue
+        current: list[float] | None = None  # [start, end, t_start, t_end]
+        for a, b in itertools.pairwise(samples):
+            dt = (b[_T] - a[_T]) / 1000.0
+            step = b[_POS] - a[_POS]
+            playing = not a[_PAUSED] and not a[_SEEKING] and not b[_SEEKING]
+            rate = max(a[_RATE], b[_RATE])
+            # A pause sample's position is where playback stopped: the step to it counts.
+            if playing and 0 < step <= rate * dt + slack:
+                if current is not None and abs(current[1] - a[_POS]) < 1e-6:
+                    current[1], current[3] = b[_POS], b[_T]
+                else:
+                    if current is not None:
+                        rows.append((sid, entry["load"], video, *current))
+                    current = [a[_POS], b[_POS], a[_T], b[_T]]
+            elif step != 0 or a[_PAUSED] != b[_PAUSED] or b[_SEEKING]:
+                if current is not None:
+                    rows.append((sid, entry["load"], video, *current))
+                current = None
+        if current is not None:
+            rows.append((sid, entry["load"], video, *current))
+    frame = pd.DataFrame(
+        rows, columns=["session_id", "load", "video_id", "start", "end", "t0", "t1"]
+    )
+    frame["started_at"] = pd.to_datetime(frame.pop("t0"), unit="ms", utc=True)
+    frame["ended_at"] = pd.to_datetime(frame.pop("t1"), unit="ms", utc=True)
+    frame = frame.sort_values(["session_id", "started_at"], kind="stable", ignore_index=True)
+    frame.attrs["loads_without_session"] = orphans
+    return frame
+
+
+def thin(samples: list[list[Any]], *, every_ms: float = 250.0) -> list[list[Any]]:
+    """The samples a file keeps: every media event's, every change of paused, seeking or
+    rate, the sample just before each of those (the last position of the stretch it
+    ends), the first and last, and one per ``every_ms`` between: the 50 ms ticks in
+    between change nothing in :func:`true_segments` but the size.
+
+    >>> thin([[0, 0, 0, 0, 1, ""], [50, .05, 0, 0, 1, ""], [100, .1, 0, 0, 1, ""],
+    ...       [150, .15, 1, 0, 1, "pause"]])
+    [[0, 0, 0, 0, 1, ''], [100, 0.1, 0, 0, 1, ''], [150, 0.15, 1, 0, 1, 'pause']]
+    """
+    n = len(samples)
+    marks = [
+        i == 0 or i == n - 1 or bool(s[5]) or s[2:5] != samples[i - 1][2:5]
+        for i, s in enumerate(samples)
+    ]
+    keep = [m or (i + 1 < n and marks[i + 1]) for i, m in enumerate(marks)]
+    out: list[list[Any]] = []
+    for i, sample in enumerate(samples):
+        if keep[i] or sample[_T] - out[-1][_T] >= every_ms:
+            out.append(sample)
+    return out
+
+
+def write_truth(truth: list[dict[str, Any]], path: Path, **about: Any) -> None:
+    """Save a run's truth traces, thinned (:func:`thin`), and what else says how it was
+    made, as JSON."""
+    loads = [{**entry, "samples": thin(entry["samples"])} for entry in truth]
+    Path(path).write_text(json.dumps({**about, "loads": loads}, separators=(",", ":")) + "\n")
+
+
+def read_truth(path: Path) -> dict[str, Any]:
+    """Read what :func:`write_truth` saved: a dict with ``loads`` and the rest."""
+    return json.loads(Path(path).read_text())
+
+
+def drop_unload_pings(record: Path, out: Path, unloads: Mapping[str, float]) -> int:
+    """Copy a recording without the bodies sent as a page went away; returns how many.
+
+    ``unloads`` maps each page load id (the ``load`` metadata the test page sends) to the
+    epoch milliseconds at which the tab was closed or reloaded: a body of that load
+    received at or after it was sent by the unload handler (``destroy()``'s pause, and the
+    events still queued with it), which a player without an unload handler never sends.
+    """
+    kept, dropped = [], 0
+    for line in Path(record).read_text().splitlines():
+        if not line.strip():
+            continue
+        body = json.loads(line)
+        meta = {k: v for item in body["session"].get("metadata") or [] for k, v in item.items()}
+        cut = unloads.get(str(meta.get("load")))
+        received = pd.Timestamp(body["received_at"]).value / 1e6
+        if cut is not None and received >= cut:
+            dropped += 1
+            continue
+        kept.append(line)
+    Path(out).write_text("".join(f"{line}\n" for line in kept))
+    return dropped
+
+
+def naive_segments(events: pd.DataFrame) -> pd.DataFrame:
+    """Replay each session's events in list order: the baseline a plain loop gives.
+
+    ``play``/``resume`` open a stretch at ``at``; ``pause``/``end`` close it at ``at``; a
+    seek closes it at ``from`` and reopens at ``to`` when playing; ``ready`` closes it where
+    it was last known to be. Nothing is checked against the clock.
+
+    >>> ev = pd.DataFrame({"session_id": "s", "type": ["ready", "play", "pause"],
+    ...     "at": [0, 0, 7], "seek_from": None, "seek_to": None})
+    >>> naive_segments(ev)[["session_id", "start", "end"]]
+      session_id  start  end
+    0          s    0.0  7.0
+    """
+    rows: list[tuple[str, float, float]] = []
+    for sid, group in events.groupby("session_id", sort=False, observed=True):
+        start: float | None = None
+        last = 0.0
+        for kind, at, frm, to in zip(
+            group["type"].astype(str), group["at"], group["seek_from"], group["seek_to"]
+        ):
+            at = float(at) if pd.notna(at) else last
+            if kind in ("play", "resume"):
+                start, last = at, at
+            elif kind in ("pause", "end", "ready"):
+                if start is not None and at > start:
+                    rows.append((str(sid), start, at))
+                start, last = None, at
+            elif kind.startswith("seek"):
+                frm = float(frm) if pd.notna(frm) else last
+                to = float(to) if pd.notna(to) else frm
+                if start is not None:
+                    if frm > start:
+                        rows.append((str(sid), start, frm))
+                    start = to
+                last = to
+    return pd.DataFrame(rows, columns=["session_id", "start", "end"])
+
+
+def error(truth: pd.DataFrame, reconstructed: pd.DataFrame) -> float:
+    """Pass-count error over true watch time (``pass_difference`` / true seconds watched)."""
+    watched = float((truth["end"] - truth["start"]).sum())
+    if watched <= 0:
+        return float("nan")
+    cols = ["session_id", "start", "end"]
+    return pass_difference(truth[cols], reconstructed[cols]) / watched
+
+
+def forms(
+    record: Path,
+    *,
+    duration: float,
+    unloads: Mapping[str, float],
+    workdir: Path,
+) -> dict[str, pd.DataFrame]:
+    """Reconstructed segments of every session of one recording, in each of :data:`FORMS`.
+
+    ``raw``: ``avi.read_pings`` then ``avi.segments``. ``legacy``: the recording served by a
+    sandbox started with ``record=`` and loaded as a user would, video by video
+    (``api.video_sessions`` / ``api.events``). ``legacy-no-unload``: the same after
+    :func:`drop_unload_pings`. ``naive``: :func:`naive_segments` of the legacy events.
+    Each frame has ``session_id, start, end`` (and more); ``legacy-no-unload`` counts the
+    bodies it dropped in ``attrs["unload_pings_dropped"]``.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    events, sessions = avi.read_pings(record)
+    out["raw"] = avi.segments(events, duration=duration, sessions=sessions)
+    videos = sorted(sessions["video_id"].dropna().astype(str).unique())
+    workdir.mkdir(parents=True, exist_ok=True)
+    cut = workdir / "no-unload.ndjson"
+    dropped = drop_unload_pings(record, cut, unloads)
+    legacy_events = pd.DataFrame()
+    for name, path in (("legacy", record), ("legacy-no-unload", cut)):
+        ev, se = legacy(path, video_id=videos)
+        out[name] = avi.segments(ev, duration=duration, sessions=se)
+        if name == "legacy":
+            legacy_events = ev
+    out["naive"] = naive_segments(legacy_events)
+    out["legacy-no-unload"].attrs["unload_pings_dropped"] = dropped
+    return out
+
+
+def legacy(record: Path, *, video_id: str | Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events and sessions of recorded videos as the legacy API serves them (through a
+    sandbox restarted on that ``record=`` file, read with ``api.video_sessions`` and
+    ``api.events``)."""
+    ids = [video_id] if isinstance(video_id, str) else list(video_id)
+    with avi.sandbox.serve(WORLD, record=record) as sb:
+        api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None, progress=False)
+        sessions = pd.concat(
+            [api.video_sessions(v, period=_period()) for v in ids], ignore_index=True
+        )
+        events = api.events(sessions)
+    return events, sessions
+
+
+def _period() -> str:
+    today = pd.Timestamp.now(tz="UTC").normalize()
+    return f"{(today - pd.Timedelta(days=2)).date()}/{(today + pd.Timedelta(days=1)).date()}"
+
+
+def errors(
+    truth: pd.DataFrame, by_form: Mapping[str, pd.DataFrame], *, video_id: str | None = None
+) -> dict[str, float]:
+    """The pass-count error of each form against the truth (share of true watch time),
+    over every session, or over the sessions of one ``video_id`` (one group of viewers)."""
+    if video_id is not None:
+        truth = truth[truth["video_id"] == video_id]
+    ids = set(truth["session_id"])
+    return {
+        name: error(truth, seg[seg["session_id"].astype(str).isin(ids)])
+        for name, seg in by_form.items()
+    }

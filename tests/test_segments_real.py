@@ -1,0 +1,92 @@
+"""avi.segments on what real players sent: the documented sample and the committed
+real-browser recordings (``data/browser``, made by ``python -m players``), with no browser.
+
+The recordings hold few viewers per folder (see data/browser/README.md), so the bounds
+below are regression guards at the level reached, not issue 14's targets (raw <= 3 %,
+legacy <= 8 %, legacy without unload pings <= 12 %), which are reported with the measured
+values in benchmarks/results.md (``benchmarks/bench_worlds.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import apivideo_insights as avi
+from apivideo_insights import _schema
+from apivideo_insights.sandbox.world import pass_difference
+
+ROOT = Path(__file__).resolve().parents[1]
+BROWSER = ROOT / "data" / "browser"
+SAMPLE = ROOT / "data" / "examples" / "get-analytics-sessions-sessionid-events.200.response.json"
+
+# §1.4 of the research notes: the expected reconstruction of the sample's page 1.
+EXPECTED = [(0, 0, 7), (0, 21, 30), (0, 21, 24), (0, 20, 26), (0, 17, 19), (3, 0, 3)]
+
+
+def test_the_documented_sample_decodes_within_3_seconds():
+    items = json.loads(SAMPLE.read_text())["data"]
+    ev = pd.DataFrame(
+        {
+            "session_id": "sample",
+            "type": [i["type"] for i in items],
+            "at": [i.get("at") for i in items],
+            "seek_from": [i.get("from") for i in items],
+            "seek_to": [i.get("to") for i in items],
+            "emitted_at": pd.to_datetime([i["emittedAt"] for i in items], utc=True),
+        }
+    )
+    out = avi.segments(_schema.conform(ev, _schema.EVENT_COLUMNS))
+    expected = pd.DataFrame(EXPECTED, columns=["playback", "start", "end"]).assign(
+        session_id="sample"
+    )
+    for playback in (0, 3):
+        got = out[out["playback"] == playback]
+        want = expected[expected["playback"] == playback]
+        assert pass_difference(got, want) <= 3.0
+    assert out.attrs["playbacks"] == 4
+
+
+# Errors reached on the committed recordings (pass-count error over true watch time), per
+# folder and form; a regression past these fails. video.js sends nothing for in-play seeks,
+# which no reconstruction can recover from its events.
+BOUNDS = {
+    "hls": {"raw": 0.08, "legacy": 0.11, "legacy-no-unload": 0.11},
+    "hls-destroy": {"raw": 0.06, "legacy": 0.10, "legacy-no-unload": 0.13},
+    "hls-slow": {"raw": 0.08, "legacy": 0.16, "legacy-no-unload": 0.16},
+    "videojs": {"raw": 0.23, "legacy": 0.25, "legacy-no-unload": 0.31},
+    "videojs-slow": {"raw": 0.24, "legacy": 0.26, "legacy-no-unload": 0.36},
+}
+
+
+def _folders() -> list[str]:
+    if not BROWSER.exists():
+        return []
+    return sorted(p.name for p in BROWSER.iterdir() if (p / "pings.ndjson").exists())
+
+
+@pytest.mark.parametrize("folder", _folders())
+def test_recorded_browser_runs_stay_reconstructed(folder, tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from players import measure
+
+    info = measure.read_truth(BROWSER / folder / "truth.json")
+    truth = measure.true_segments(info["loads"])
+    rec = tmp_path / "pings.ndjson"
+    shutil.copy(BROWSER / folder / "pings.ndjson", rec)  # a sandbox appends to its record
+    forms = measure.forms(
+        rec, duration=float(info["duration"]), unloads=info["unloads"], workdir=tmp_path / "w"
+    )
+    errors = measure.errors(truth, forms)
+    for form, bound in BOUNDS.get(folder, {}).items():
+        assert errors[form] <= bound, (form, errors[form])
+        # Better than replaying the events in list order.
+        assert errors[form] < 0.6 * errors["naive"], (form, errors)
+    raw = forms["raw"]
+    assert 0 < raw.attrs["estimated_share"] < 1
+    assert raw.attrs["estimated_seconds"] <= raw.attrs["watched_seconds"]
