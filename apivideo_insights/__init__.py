@@ -14,7 +14,7 @@ The local api.video-compatible server and its simulated world live in
 from __future__ import annotations
 
 from . import sandbox, schema
-from ._dask import collect, dask_aware
+from ._dask import collect
 from ._version import __version__
 from .chapters import chapter_engagement, read_chapters
 from .client import Client, connect
@@ -43,11 +43,7 @@ from .plotting import (
 )
 from .report import report
 from .retention import heatmap, retention
-from .segments import segments as _segments
-
-# These names also accept a dask DataFrame partitioned by session (see _dask.py); the
-# metrics are dask-aware where they are defined, segments is wrapped here.
-segments = dask_aware(_segments)
+from .segments import segments
 
 __all__ = [
     "APIError",

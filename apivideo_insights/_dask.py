@@ -78,7 +78,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import _durations
-from ._schema import EVENT_TYPE_DTYPE, SEGMENT_COLUMNS, empty_frame
+from .schema import EVENT_TYPE_DTYPE, SEGMENT_COLUMNS, empty_frame
 
 F = TypeVar("F", bound=Callable[..., object])
 _STR = pd.Series([], dtype="str").dtype

@@ -632,7 +632,7 @@ def _reconstruct(frames: Frames) -> pd.DataFrame:
     if frames.events is not None and len(frames.events):
         known = frames.durations if len(frames.durations) else None
         return make_segments(frames.events, duration=known, sessions=frames.sessions)
-    from ._schema import SEGMENT_COLUMNS, empty_frame
+    from .schema import SEGMENT_COLUMNS, empty_frame
 
     return empty_frame(SEGMENT_COLUMNS)
 

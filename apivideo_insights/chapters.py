@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import _bins, _cohorts
 from ._docstrings import fill
-from ._schema import CHAPTER_COLUMNS, conform, empty_frame
+from .schema import CHAPTER_COLUMNS, conform, empty_frame
 
 #: What :func:`read_chapters` reads: WebVTT text or bytes, a path, an open file, a frame.
 ChapterSource: TypeAlias = str | bytes | os.PathLike[str] | IO[str] | IO[bytes] | pd.DataFrame

@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import _bins
 from ._bins import MAX_BINS, Ints
-from ._schema import DATETIME, to_utc
+from .schema import DATETIME, to_utc
 
 #: A wall-clock instant: a timestamp, or text pandas reads as one ("2024-05-01T12:00Z").
 Instant: TypeAlias = str | datetime | np.datetime64 | pd.Timestamp

@@ -45,8 +45,8 @@ from typing import Any
 
 import pandas as pd
 
-from ._schema import DATETIME, EVENT_COLUMNS, EVENT_TYPES, SESSION_COLUMNS, conform, to_utc
 from .exceptions import SchemaError
+from .schema import DATETIME, EVENT_COLUMNS, EVENT_TYPES, SESSION_COLUMNS, conform, to_utc
 
 __all__ = ["PingError", "check_ping", "device_of", "metadata_of", "read_pings"]
 

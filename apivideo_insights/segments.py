@@ -106,7 +106,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import _schema
+from . import _durations
+from . import schema as _schema
+from ._dask import dask_aware
 
 __all__ = ["segments"]
 
@@ -138,6 +140,7 @@ _EVENT_REASONS = (
 _SEGMENT_REASONS = ("open_at_end", "past_duration", "short")
 
 
+@dask_aware
 def segments(
     events: pd.DataFrame,
     *,
@@ -298,7 +301,9 @@ def _durations_of(ev: pd.DataFrame, duration: Any, sessions: pd.DataFrame | None
     t = ev["emitted_at"].array.asi8[ends] if len(ev) else np.empty(0, np.int64)
     usable = np.isfinite(at) & (at >= 0) & (t != _NAT)
     ends = ends[usable]
-    return _durations(duration, cats, ids, codes[ends], ty[ends], at[usable])
+    end_at = np.full(len(cats), np.nan)
+    np.fmax.at(end_at, codes[ends], at[usable].astype(np.float64))
+    return _durations.per_session(duration, pd.Index(cats.astype(str)), ids.get("video_id"), end_at)
 
 
 def _session_blocks(codes: np.ndarray, size: int) -> Iterator[np.ndarray]:
@@ -1421,78 +1426,3 @@ def _session_ended(sessions: pd.DataFrame | None, cats: pd.Index) -> np.ndarray:
     hit = codes >= 0
     np.maximum.at(out, codes[hit], values[hit])
     return out
-
-
-def _durations(
-    duration: Any,
-    cats: pd.Index,
-    ids: dict[str, np.ndarray],
-    s: np.ndarray,
-    ty: np.ndarray,
-    at: np.ndarray,
-) -> np.ndarray:
-    """Duration per session code (NaN = unknown, no clamping)."""
-    ncat = len(cats)
-    video = ids.get("video_id")
-    vcodes, vids = (
-        pd.factorize(pd.Series(video, dtype=object)) if video is not None else (None, None)
-    )
-    given = np.full(ncat, np.nan)
-    if duration is not None:
-        if isinstance(duration, Mapping):
-            duration = pd.Series(dict(duration), dtype="float64")
-        if isinstance(duration, pd.Series):
-            given = _durations_from_series(duration, cats, vcodes, vids)
-        else:
-            if isinstance(duration, bool) or not isinstance(duration, int | float | np.number):
-                raise TypeError(
-                    "duration must be a number of seconds, a Series indexed by session_id or "
-                    f"video_id, or None; not {type(duration).__name__}"
-                )
-            if not np.isfinite(duration) or duration <= 0:
-                raise ValueError(f"duration must be a positive number of seconds, not {duration}")
-            given[:] = float(duration)
-    missing = np.isnan(given)
-    if not missing.any():
-        return given
-    # Inferred: the largest ``at`` of an ``end`` event per video (per session if unknown).
-    ends = ty == _END
-    if vcodes is not None and vids is not None:
-        group = np.where(vcodes >= 0, vcodes, len(vids) + np.arange(ncat))
-    else:
-        group = np.arange(ncat)
-    ngroup = int(group.max()) + 1 if ncat else 0
-    inferred = np.full(ngroup, -np.inf)
-    np.maximum.at(inferred, group[s[ends]], at[ends].astype(np.float64))
-    inferred[inferred <= 0] = np.nan
-    return np.where(missing, inferred[group] if ncat else given, given)
-
-
-def _durations_from_series(
-    duration: pd.Series, cats: pd.Index, vcodes: np.ndarray | None, vids: pd.Index | None
-) -> np.ndarray:
-    values = pd.to_numeric(duration, errors="coerce").astype("float64")
-    if (values <= 0).any():
-        raise ValueError("duration values must be positive numbers of seconds")
-    keys = _schema.to_str(pd.Series(duration.index, dtype=object)).astype(object)
-    by_session = _codes_for(pd.Series(keys), cats)
-    by = duration.index.name
-    if by not in ("session_id", "video_id"):
-        n_sess = int((by_session >= 0).sum())
-        n_vid = int(pd.Index(vids).isin(keys).sum()) if vids is not None else 0
-        # Matching nothing (e.g. durations of other videos) leaves positions unclamped,
-        # counted in attrs["unclamped_sessions"].
-        by = "session_id" if n_sess > n_vid or (n_sess == n_vid and vids is None) else "video_id"
-    out = np.full(len(cats), np.nan)
-    if by == "session_id":
-        hit = by_session >= 0
-        out[by_session[hit]] = values.to_numpy()[hit]
-        return out
-    if vcodes is None or vids is None:
-        raise ValueError(
-            "duration is indexed by video_id but neither events nor sessions carry a "
-            "video_id column; pass sessions=, or index duration by session_id"
-        )
-    per_video = pd.Series(values.to_numpy(), index=keys).groupby(level=0).last()
-    vdur = per_video.reindex(pd.Index(vids).astype(object)).to_numpy(dtype=np.float64)
-    return np.where(vcodes >= 0, vdur[np.maximum(vcodes, 0)] if len(vdur) else np.nan, np.nan)

@@ -44,8 +44,8 @@ SESSIONS_PER_BATCH = 50_000  # about 300,000 events (10 MB in memory) per file
 
 
 def _batch(seed: int, sessions: int) -> tuple[pd.DataFrame, pd.Series]:
-    from apivideo_insights._schema import EVENT_COLUMNS
     from apivideo_insights.sandbox import simulate
+    from apivideo_insights.schema import EVENT_COLUMNS
 
     world = simulate(seed, now=NOW, sessions=sessions, videos=12, live_streams=0)
     # Every batch's videos get the same 12 ids (a project with a dozen videos and millions

@@ -49,7 +49,7 @@ def base_world(seed: int = 0, sessions: int = 2000) -> Any:
 
 def contract_events(world: Any) -> pd.DataFrame:
     """The world's events with the contract columns, plus ``video_id`` as a category."""
-    from apivideo_insights._schema import EVENT_COLUMNS
+    from apivideo_insights.schema import EVENT_COLUMNS
 
     events = world.events
     out = events[list(EVENT_COLUMNS)].copy()

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 import apivideo_insights as avi
-from apivideo_insights import _schema
+from apivideo_insights import schema as _schema
 from benchmarks import row
 
 _T0 = pd.Timestamp("2026-01-01T00:00:00Z").value

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apivideo_insights.schema import CHAPTER_COLUMNS, SEGMENT_COLUMNS, conform, empty_frame
 from apivideo_insights.chapters import chapter_engagement, read_chapters
+from apivideo_insights.schema import CHAPTER_COLUMNS, SEGMENT_COLUMNS, conform, empty_frame
 
 VTT = """WEBVTT - chapters of the demo
 

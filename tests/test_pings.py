@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import apivideo_insights as avi
-from apivideo_insights._schema import EVENT_COLUMNS
 from apivideo_insights.pings import check_ping, device_of, metadata_of
+from apivideo_insights.schema import EVENT_COLUMNS
 
 T0 = pd.Timestamp("2024-03-01T08:00:00Z")
 

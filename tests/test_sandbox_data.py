@@ -15,13 +15,6 @@ import pandas as pd
 import pytest
 import requests
 
-from apivideo_insights.schema import (
-    EVENT_COLUMNS,
-    SEGMENT_COLUMNS,
-    SESSION_COLUMNS,
-    conform,
-    empty_frame,
-)
 from apivideo_insights.sandbox import World
 from apivideo_insights.sandbox._catalog import COUNTRIES, DEVICES
 from apivideo_insights.sandbox._data_metrics import (
@@ -32,6 +25,13 @@ from apivideo_insights.sandbox._data_metrics import (
 )
 from apivideo_insights.sandbox._saved import SHIPPED_WORLD, load_world, save_world
 from apivideo_insights.sandbox.server import Sandbox, serve
+from apivideo_insights.schema import (
+    EVENT_COLUMNS,
+    SEGMENT_COLUMNS,
+    SESSION_COLUMNS,
+    conform,
+    empty_frame,
+)
 
 NOW = pd.Timestamp("2024-06-01T12:00:00Z")
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 import apivideo_insights as avi
-from apivideo_insights.schema import EVENT_COLUMNS, SEGMENT_COLUMNS, SESSION_COLUMNS, conform
 from apivideo_insights.sandbox import World, simulate
 from apivideo_insights.sandbox import _catalog as cat
 from apivideo_insights.sandbox._collector import QUIRKS, resolve_quirks
+from apivideo_insights.schema import EVENT_COLUMNS, SEGMENT_COLUMNS, SESSION_COLUMNS, conform
 
 NOW = pd.Timestamp("2026-03-01T12:00:00Z")
 ID = {p: re.compile(rf"^{p}[0-9A-Za-z]{{22}}$") for p in ("vi", "li", "pl", "to", "ps")}

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import apivideo_insights as avi
-from apivideo_insights import _schema
+from apivideo_insights import schema as _schema
 from apivideo_insights.sandbox.world import pass_difference
 
 ROOT = Path(__file__).resolve().parents[1]

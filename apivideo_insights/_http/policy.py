@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import requests_cache
 
-from .._schema import to_utc
+from ..schema import to_utc
 
 if TYPE_CHECKING:
     from .._pagination import Listing

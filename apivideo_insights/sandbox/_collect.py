@@ -48,8 +48,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from .._schema import EVENT_COLUMNS, SESSION_COLUMNS, conform
 from ..pings import MEDIA_KEY, PingError, check_ping, device_of, metadata_of
+from ..schema import EVENT_COLUMNS, SESSION_COLUMNS, conform
 from ._json import EventTable, SessionTable
 from ._problems import Problem, problem
 

@@ -38,7 +38,7 @@ __all__ = [
     "resolve_quirks",
 ]
 
-#: Event type codes: positions in :data:`apivideo_insights._schema.EVENT_TYPES`.
+#: Event type codes: positions in :data:`apivideo_insights.schema.EVENT_TYPES`.
 READY, PLAY, PAUSE, RESUME, SEEK_FORWARD, SEEK_BACKWARD, END = range(7)
 
 #: Kinds of true transition between two stretches of playback.

@@ -118,7 +118,7 @@ class Facts:
 
 
 def _ns(values: Any) -> np.ndarray:
-    from .._schema import to_utc
+    from ..schema import to_utc
 
     s = to_utc(values)
     return s.array.asi8.copy() if len(s) else np.zeros(0, dtype=np.int64)

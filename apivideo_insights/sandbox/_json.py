@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._schema import to_utc
+from ..schema import to_utc
 
 __all__ = [
     "SESSION_FIELDS",

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._schema import (
+from ..schema import (
     EVENT_COLUMNS,
     LIVE_SESSION_COLUMNS,
     SEGMENT_COLUMNS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["mark_stopped", "mark_started", "was_stopped"]
+__all__ = ["mark_started", "mark_stopped", "was_stopped"]
 
 _lock = threading.Lock()
 _stopped: set[str] = set()

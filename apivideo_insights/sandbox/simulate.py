@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._schema import (
+from ..schema import (
     EVENT_COLUMNS,
     EVENT_TYPE_DTYPE,
     SEGMENT_COLUMNS,

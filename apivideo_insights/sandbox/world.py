@@ -4,7 +4,7 @@
 :func:`apivideo_insights.sandbox.serve` serves one over HTTP with api.video's shapes.
 The small resources are kept exactly as api.video's JSON objects (camelCase, as in
 ``shared/apivideo/openapi.yaml``); the large ones (sessions, events, truth) are tidy frames
-in the toolkit's own schema (:mod:`apivideo_insights._schema`), which the server turns back
+in the toolkit's own schema (:mod:`apivideo_insights.schema`), which the server turns back
 into API JSON page by page.
 """
 
