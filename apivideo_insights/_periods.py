@@ -160,4 +160,4 @@ def format_atom(ts: pd.Timestamp) -> str:
     """
     ts = pd.Timestamp(ts)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return str(ts.strftime("%Y-%m-%dT%H:%M:%S+00:00"))

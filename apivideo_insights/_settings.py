@@ -124,4 +124,4 @@ class Settings:
         ``timeout`` for the headers and again for the body, plus the backoff between
         attempts (each capped at 10 s). Rate-limit waits come on top (``max_wait`` each)."""
         backoff = sum(min(self.backoff_factor * 2**i, 10.0) for i in range(1, self.retries + 1))
-        return (self.retries + 1) * 2 * self.timeout + backoff
+        return float((self.retries + 1) * 2 * self.timeout + backoff)

@@ -670,11 +670,11 @@ def _type_codes(col: pd.Series) -> np.ndarray:
     """Codes into ``_schema.EVENT_TYPES`` (-1 for missing), whatever the category order."""
     cats = list(col.cat.categories)
     lookup = np.array([_schema.EVENT_TYPES.index(c) for c in cats] + [-1], dtype=np.int8)
-    return lookup[col.cat.codes.to_numpy()]
+    return np.asarray(lookup[col.cat.codes.to_numpy()])
 
 
 def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return (x == y) | (np.isnan(x) & np.isnan(y))
+    return np.asarray((x == y) | (np.isnan(x) & np.isnan(y)))
 
 
 # --------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -433,7 +433,7 @@ class Http:
         """Entries, bytes, never expiring, expired: of the answers and of the kept frames."""
         return self.frames.counts()
 
-    def _cached(self, url: str, params: Any) -> Any:
+    def _cached(self, url: str, params: Any) -> requests.Response | None:
         """A fresh cached answer, looked up directly (no session round trip), or None.
 
         The key is the one ``CachedSession.send`` computes for the same GET; a miss (or an
@@ -458,7 +458,7 @@ class Http:
             return None
         with self._count_lock:
             self.cached += 1
-        return response
+        return cast(requests.Response, response)
 
     def _send(self, url: str, kwargs: dict[str, Any]) -> requests.Response:
         """One GET through the session; a body cut off is asked for again (``retries``)."""

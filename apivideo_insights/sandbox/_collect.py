@@ -208,7 +208,7 @@ class Collector:
                 self._append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
             self._apply(kind, body, sid, received, user_agent)
             self.accepted += 1
-        return sid
+        return str(sid)
 
     def _append(self, line: str) -> None:
         if self._file is None:

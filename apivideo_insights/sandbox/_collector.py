@@ -242,7 +242,7 @@ def reserve(
         ],
         0,
     )
-    return widths.astype(np.int64)
+    return np.asarray(widths, dtype=np.int64)
 
 
 def emit(
@@ -539,7 +539,7 @@ def _reserve_real(
         ],
         0,
     )
-    return widths.astype(np.int64)
+    return np.asarray(widths, dtype=np.int64)
 
 
 def _real_open(r: _Rows, c: Collector, play: bool) -> None:

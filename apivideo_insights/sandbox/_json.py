@@ -288,7 +288,9 @@ class EventTable:
         )
 
 
-def event_json(type_: str, emitted_ns: int, at: float, seek_from: float, seek_to: float) -> dict:
+def event_json(
+    type_: str, emitted_ns: int, at: float, seek_from: float, seek_to: float
+) -> dict[str, Any]:
     """One ``player-session-event``: seeks carry ``from``/``to``, the others ``at``."""
     out: dict[str, Any] = {"type": type_, "emittedAt": format_iso_ms(emitted_ns)}
     if type_ in _SEEKS:

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -76,7 +76,9 @@ def _frame_split(frame: pd.DataFrame) -> dict[str, Any]:
             out[column] = out[column].map(
                 lambda t: None if pd.isna(t) else t.isoformat(), na_action=None
             )
-    return json.loads(out.to_json(orient="split", index=False, date_format="iso"))
+    return cast(
+        dict[str, Any], json.loads(out.to_json(orient="split", index=False, date_format="iso"))
+    )
 
 
 def save_world(world: World, path: str | Path) -> Path:
@@ -225,7 +227,9 @@ def _save_extras(world: World, root: Path, event_sessions: list[str]) -> dict[st
     }
 
 
-def _session_rows(items: list[dict[str, Any]], media_column: str, media_id: str) -> list[dict]:
+def _session_rows(
+    items: list[dict[str, Any]], media_column: str, media_id: str
+) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         session = item.get("session", {})

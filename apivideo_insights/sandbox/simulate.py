@@ -358,7 +358,7 @@ def _id_strings(rng: np.random.Generator, prefix: str, n: int, length: int = 22)
 
 
 def _atom(stamp: pd.Timestamp) -> str:
-    return stamp.floor("s").strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return str(stamp.floor("s").strftime("%Y-%m-%dT%H:%M:%S+00:00"))
 
 
 def _uuid(rng: np.random.Generator) -> str:
@@ -1276,7 +1276,7 @@ def _heartbeats(
 
 
 def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
-    return np.cumsum(counts) - counts
+    return np.asarray(np.cumsum(counts) - counts)
 
 
 def _frames(
@@ -1369,7 +1369,7 @@ def _integer32(x: np.ndarray) -> np.ndarray:
     """Positions as the API sends them: rounded to whole seconds (half up), as float32."""
     out = np.add(x, 0.5, dtype=np.float64)
     np.floor(out, out=out)
-    return out.astype(np.float32)
+    return np.asarray(out, dtype=np.float32)
 
 
 def _utc(ns: np.ndarray) -> pd.Series:
