@@ -56,7 +56,6 @@ def test_extra_columns_are_kept_after_the_contract():
 
 def test_the_contract_is_public_and_every_loader_table_row_uses_it():
     import apivideo_insights as avi
-    from apivideo_insights import _schema
     from apivideo_insights._endpoints import ENDPOINTS
 
     assert avi.schema is schema
@@ -66,8 +65,6 @@ def test_the_contract_is_public_and_every_loader_table_row_uses_it():
         assert any(endpoint.columns is spec for spec in specs.values()), endpoint.name
         for field in endpoint.required:
             assert field in endpoint.columns, (endpoint.name, field)
-    # The old private name still imports (modules of branches not merged yet use it).
-    assert _schema.EVENT_COLUMNS is schema.EVENT_COLUMNS and _schema.STR == schema.STR
 
 
 @pytest.mark.parametrize("name", [n for n in schema.__all__ if n.endswith("_COLUMNS")])
