@@ -275,7 +275,8 @@ def legacy(record: Path, *, video_id: str | Iterable[str]) -> tuple[pd.DataFrame
 
 def _period() -> str:
     today = pd.Timestamp.now(tz="UTC").normalize()
-    return f"{(today - pd.Timedelta(days=2)).date()}/{(today + pd.Timedelta(days=1)).date()}"
+    # The end is inclusive: today holds what was just recorded (no warning about the future).
+    return f"{(today - pd.Timedelta(days=2)).date()}/{today.date()}"
 
 
 def errors(
