@@ -16,8 +16,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.image import AxesImage
 
 import apivideo_insights as avi
+from apivideo_insights._ticks import TIME_STEPS
 from apivideo_insights.plotting import (
-    _TIME_STEPS,
     COHORT_COLORS,
     FONT_FALLBACK,
     HEATMAP_COLORS,
@@ -28,7 +28,7 @@ from apivideo_insights.plotting import (
     time_ticks,
 )
 
-ROUND_STEPS = {float(s) for s in _TIME_STEPS}
+ROUND_STEPS = {float(s) for s in TIME_STEPS}
 
 
 def _heat(seed: int = 0, n: int = 40, n_bins: int = 24, width: float = 5.0) -> pd.DataFrame:
