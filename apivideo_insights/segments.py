@@ -8,7 +8,8 @@ mean"). :func:`segments` turns such events into one row per continuous stretch o
 watched, for all sessions at once, with numpy operations over whole columns (no Python loop
 per event or per session).
 
-The rules, in order:
+The rules, in order (each lives in the module of its stage: 1-2 in ``_event_order.py``, 3-5 in
+``_playback_state.py``, 6 in ``_open_ends.py``, 7 in ``_clean_up.py``):
 
 1. **Validate and clean.** Rows with no session, no type or no ``emitted_at`` are dropped;
    so are ``play``/``resume``/``pause``/``end`` rows whose ``at`` is missing, negative or
