@@ -29,21 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _chromium import launch, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("AVI_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NOW = "2024-06-01T12:00:00+00:00"
 PERIOD = "2024-05-01/2024-06-01"
 LATER = "2024-05-25/2024-06-01"
@@ -62,9 +52,7 @@ ui"""
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the JupyterLab test must run in CI: {reason}")
-    pytest.skip(reason)
+    unavailable(reason, what="the JupyterLab test")
 
 
 def _free_port() -> int:
@@ -207,18 +195,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _unavailable(f"no Chromium at {CHROMIUM} (install Debian's 'chromium' package)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from launch("the JupyterLab test")
 
 
 def _loopback_only(route: Any) -> None:
