@@ -219,30 +219,19 @@ def reserve(
 
     n_extra = plan["extra1"].astype(np.int64) + plan["extra2"]
     moved = np.abs(tr.y - tr.x) > 1e-9
-    widths = np.select(
-        [
-            k == KIND["open_play"],
-            k == KIND["open_only"],
-            k == KIND["pause"],
-            k == KIND["scrub"],
-            k == KIND["end_stop"],
-            k == KIND["end_replay"],
-            k == KIND["leave_paused"],
-            k == KIND["leave_playing"],
-        ],
-        [
-            2 + n_extra,
-            1 + n_extra,
-            2 + moved,
-            np.where(plan["hidden"], 0, 3),
-            1 + plan["before_end"] + plan["duplicate"],
-            2 + plan["before_end"] + plan["replay_seek"],
-            1 + plan["duplicate"],
-            plan["sent"].astype(np.int64),
-        ],
-        0,
+    return _by_kind(
+        k,
+        {
+            "open_play": 2 + n_extra,
+            "open_only": 1 + n_extra,
+            "pause": 2 + moved,
+            "scrub": np.where(plan["hidden"], 0, 3),
+            "end_stop": 1 + plan["before_end"] + plan["duplicate"],
+            "end_replay": 2 + plan["before_end"] + plan["replay_seek"],
+            "leave_paused": 1 + plan["duplicate"],
+            "leave_playing": plan["sent"].astype(np.int64),
+        },
     )
-    return np.asarray(widths, dtype=np.int64)
 
 
 def emit(
@@ -516,30 +505,19 @@ def _reserve_real(
     plan["sent"] = (k == KIND["leave_playing"]) & c.unload_pause & (rng.random(m) >= c.unload_loss)
     tr.plan = plan
     moved = np.abs(tr.y - tr.x) > 1e-9
-    widths = np.select(
-        [
-            k == KIND["open_play"],
-            k == KIND["open_only"],
-            k == KIND["pause"],
-            k == KIND["scrub"],
-            k == KIND["end_stop"],
-            k == KIND["end_replay"],
-            k == KIND["leave_paused"],
-            k == KIND["leave_playing"],
-        ],
-        [
-            2 + plan["extra1"],
-            1 + plan["extra1"],
-            2 + moved,
-            np.where(plan["hidden"], 0, 1),
-            1 + plan["before_end"] + plan["duplicate"],
-            3 + plan["before_end"],
-            1 + plan["duplicate"],
-            plan["sent"].astype(np.int64),
-        ],
-        0,
+    return _by_kind(
+        k,
+        {
+            "open_play": 2 + plan["extra1"],
+            "open_only": 1 + plan["extra1"],
+            "pause": 2 + moved,
+            "scrub": np.where(plan["hidden"], 0, 1),
+            "end_stop": 1 + plan["before_end"] + plan["duplicate"],
+            "end_replay": 3 + plan["before_end"],
+            "leave_paused": 1 + plan["duplicate"],
+            "leave_playing": plan["sent"].astype(np.int64),
+        },
     )
-    return np.asarray(widths, dtype=np.int64)
 
 
 def _real_open(r: _Rows, c: Collector, play: bool) -> None:
@@ -669,3 +647,9 @@ def queued_at_close(
     queued = ~flush & closed_playing[e_pb] & (after > close) & (tick > close) & (e_t <= close)
     lost[queued] = True
     return lost
+
+
+def _by_kind(k: np.ndarray, values: Mapping[str, Any]) -> np.ndarray:
+    """Events each step sends, by kind of step (0 for kinds not named)."""
+    chosen = np.select([k == KIND[name] for name in values], list(values.values()), 0)
+    return np.asarray(chosen, dtype=np.int64)
