@@ -153,7 +153,14 @@ def link_params(uri: str) -> list[tuple[str, str]]:
 
 
 def _in_notebook() -> bool:
-    return "ipykernel" in sys.modules
+    # A running kernel, not merely an imported ipykernel (tests and tools import it too).
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
 
 
 def progress_enabled(progress: bool | None, n_requests: int) -> bool:
