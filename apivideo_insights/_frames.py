@@ -755,11 +755,17 @@ def data_notes(attrs: Mapping[str, Any]) -> list[str]:
             f"{estimated:,} watched segments have a start or end estimated from the clock, "
             "because the player's positions contradicted the time that passed."
         )
-    closed, open_end = _n(attrs.get("closed_by_session")), _n(attrs.get("open_at_end"))
+    open_end = _n(attrs.get("open_at_end"))
     if open_end:
+        # The words follow segments' open_end="estimate" rule (rule 6 of segments.py).
+        closed = {k: _n(attrs.get(f"closed_by_{k}")) for k in ("heartbeats", "runs", "session")}
+        share = attrs.get("estimated_share")
         lines.append(
-            f"{open_end:,} viewers left without pausing: {closed:,} of them were closed when "
-            "their session ended, the others a few seconds after their last event."
+            f"{open_end:,} stretches were still playing when the events stopped (a tab closed "
+            f"or reloaded): their end was estimated, {closed['heartbeats']:,} from the "
+            f"player's 10-second pings, {closed['runs']:,} from how long the viewer's other "
+            f"stretches lasted, {closed['session']:,} from when the session ended"
+            + (f"; {float(share):.0%} of the watched time is estimated." if share else ".")
         )
     inferred = _n(attrs.get("inferred"))
     if inferred:
