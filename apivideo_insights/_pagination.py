@@ -296,29 +296,26 @@ class _Reader:
                     if future.cancel():
                         self.http.pacer.add_demand(-1)
 
-    def _fetch(self, state: _State, page: int) -> tuple[Any, Any]:
-        self.http.pacer.add_demand(-1)
-        job = state.job
+    def _address(self, state: _State, page: int) -> tuple[str, list[tuple[str, Any]] | None]:
+        """Where ``page`` is: the ``next`` link that led to it, else the job's path and query."""
         uri = state.links.get(page)
         if uri is not None:
             # Relative or absolute, the link is re-based onto our base URL by Http.url.
-            return self.http.get_json(uri, expire_after=job.expire_after, refresh=state.refresh)
-        params = _page_params(job, page, self.page_size)
+            return uri, None
+        return state.job.path, _page_params(state.job, page, self.page_size)
+
+    def _fetch(self, state: _State, page: int) -> tuple[Any, Any]:
+        self.http.pacer.add_demand(-1)
+        path, params = self._address(state, page)
         return self.http.get_json(
-            job.path, params, expire_after=job.expire_after, refresh=state.refresh
+            path, params, expire_after=state.job.expire_after, refresh=state.refresh
         )
 
     def _submit(self, state: _State, page: int) -> None:
         state.outstanding += 1
         if not state.refresh:
             # Cache hits are answered here: a thread hand-off would cost more than them.
-            uri = state.links.get(page)
-            if uri is not None:
-                hit = self.http.lookup(uri)
-            else:
-                hit = self.http.lookup(
-                    state.job.path, _page_params(state.job, page, self.page_size)
-                )
+            hit = self.http.lookup(*self._address(state, page))
             if hit is not None:
                 done: Future[Any] = Future()
                 done.set_result(hit)
@@ -383,7 +380,7 @@ class _Reader:
         claimed = _int((pagination or {}).get("pagesTotal"))
         if claimed is not None and claimed > state.expected:
             state.probe_to = claimed
-        if _int((pagination or {}).get("pagesTotal")) is None and rest:
+        if claimed is None and rest:
             state.expected = 1
             self._follow(state, 1, None, pagination)
             return
@@ -403,12 +400,7 @@ class _Reader:
             return
         nxt = page + 1
         if nxt > self.max_pages:
-            err = (
-                f"GET {state.job.path}: the listing runs past {self.max_pages} pages "
-                "(its next links never end); stopped. Narrow the request, or report the "
-                "endpoint's answer as broken"
-            )
-            raise SchemaError(err)
+            raise self._too_long(state, " (its next links never end)")
         uri = _link(pagination or {}, "next")
         if uri is not None:
             key = _link_key(self.http, uri)
@@ -433,15 +425,19 @@ class _Reader:
         if last >= state.probe_to or not state.pages[last][0]:
             return False
         if last + 1 > self.max_pages:
-            err = (
-                f"GET {state.job.path}: the listing runs past {self.max_pages} pages; "
-                "stopped. Narrow the request, or report the endpoint's answer as broken"
-            )
-            raise SchemaError(err)
+            raise self._too_long(state)
         state.expected = last + 1
         self._submit(state, last + 1)
         self.planned += 1
         return True
+
+    def _too_long(self, state: _State, why: str = "") -> SchemaError:
+        """The error of a listing that runs past the page bound (``why``: how it did)."""
+        err = (
+            f"GET {state.job.path}: the listing runs past {self.max_pages} pages{why}; "
+            "stopped. Narrow the request, or report the endpoint's answer as broken"
+        )
+        return SchemaError(err)
 
     def _cut(self, state: _State, page: int) -> None:
         """An empty page before the end the totals promised: the rest are not asked for."""
@@ -529,25 +525,12 @@ def _finish(state: _State, max_rounds: int) -> bool:
     """Assemble a job whose pages are all in; True asks for another round."""
     key = _key_of(state.job)
     expected = state.expected or 1
-    items: list[Any] = []
-    totals: set[int] = set()
-    page_totals: set[int] = set()
-    for page in sorted(state.pages):
-        page_items, pagination = state.pages[page]
-        items.extend(page_items)
-        if pagination:
-            t = _int(pagination.get("itemsTotal"))
-            if t is not None:
-                totals.add(t)
-            pt = _int(pagination.get("pagesTotal"))
-            if pt is not None:
-                page_totals.add(pt)
+    items, totals, page_totals = _gather(state.pages)
     items, duplicates = _dedupe(items, key)
     total = max(totals) if totals else None
+    # Anything that moved while the listing was read makes it inconsistent.
     consistent = len(totals) <= 1 and len(page_totals) <= 1 and duplicates == 0
-    consistent = consistent and not state.notes
-    if total is not None and len(items) != total:
-        consistent = False
+    consistent = consistent and not state.notes and (total is None or len(items) == total)
     if not consistent and state.round < max_rounds:
         # Something moved during the load: read the listing again, fresh.
         if key is not None:
@@ -556,14 +539,7 @@ def _finish(state: _State, max_rounds: int) -> bool:
         state.refresh = True
         return True
     if key is not None and state.seen_before and not consistent:
-        # Out of rounds: keep everything seen, once (no gaps, no duplicates).
-        merged: dict[Any, Any] = {}
-        for item in [*items, *state.seen_before]:
-            k = key(item)
-            if k is not None and k not in merged:
-                merged[k] = item
-        # Items without an id are the parser's to count as malformed, never to lose here.
-        items = [*merged.values(), *(item for item in items if key(item) is None)]
+        items = _merge_rounds(items, state.seen_before, key)
     notes = list(state.notes)
     if len(totals) > 1 or len(page_totals) > 1:
         notes.append("the totals changed from page to page")
@@ -585,6 +561,40 @@ def _finish(state: _State, max_rounds: int) -> bool:
     )
     state.done = True
     return False
+
+
+def _gather(
+    pages: Mapping[int, tuple[list[Any], dict[str, Any] | None]],
+) -> tuple[list[Any], set[int], set[int]]:
+    """The items of every page in page order, and the ``itemsTotal`` and ``pagesTotal``
+    values the pages gave (more than one of either: the listing changed while read)."""
+    items: list[Any] = []
+    totals: set[int] = set()
+    page_totals: set[int] = set()
+    for page in sorted(pages):
+        page_items, pagination = pages[page]
+        items.extend(page_items)
+        if pagination:
+            t = _int(pagination.get("itemsTotal"))
+            if t is not None:
+                totals.add(t)
+            pt = _int(pagination.get("pagesTotal"))
+            if pt is not None:
+                page_totals.add(pt)
+    return items, totals, page_totals
+
+
+def _merge_rounds(
+    items: list[Any], seen_before: list[Any], key: Callable[[Any], str | None]
+) -> list[Any]:
+    """Out of rounds: every item seen in any round, once (no gaps, no duplicates)."""
+    merged: dict[Any, Any] = {}
+    for item in [*items, *seen_before]:
+        k = key(item)
+        if k is not None and k not in merged:
+            merged[k] = item
+    # Items without an id are the parser's to count as malformed, never to lose here.
+    return [*merged.values(), *(item for item in items if key(item) is None)]
 
 
 def _dedupe(items: list[Any], key: Callable[[Any], str | None] | None) -> tuple[list[Any], int]:
