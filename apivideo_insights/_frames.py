@@ -32,7 +32,8 @@ Interface (kept stable; ``dashboard.py`` and ``report.py`` import only these nam
     Only these videos (``ValueError`` naming an unknown id).
 ``prepare(frames) -> Frames``
     Segments reconstructed once for every video (``avi.segments``), carrying ``video_id``;
-    videos watched but not listed added by id; notes extended. Idempotent.
+    videos watched but not listed added by id; notes extended with what reconstruction
+    dropped or estimated, in plain words (``_data_notes.data_notes``). Idempotent.
 ``Frames.video(video_id) -> VideoFrames``
     One video's slice of prepared frames.
 ``Frames.order() -> pandas.DataFrame``
@@ -46,8 +47,6 @@ Interface (kept stable; ``dashboard.py`` and ``report.py`` import only these nam
     when nothing was watched), ``loaded`` (bool), ``n_sessions``, ``n_segments``.
 ``auto_bin_size(duration, *, max_bins=100) -> float``
     A round bin width giving at most ``max_bins`` bins.
-``data_notes(attrs) -> list[str]``
-    What ``avi.segments``' ``attrs`` say was estimated or dropped, in plain words.
 
 >>> f = Frames(videos=[{"videoId": "vi1", "title": "One"}], durations={"vi1": 30})
 >>> f.videos["title"].tolist(), float(f.durations["vi1"])
@@ -69,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from . import _durations
+from ._data_notes import data_notes
 from ._docstrings import fill
 from .exceptions import APIError, AuthError
 
@@ -77,7 +77,6 @@ __all__ = [
     "VideoFrames",
     "as_frames",
     "auto_bin_size",
-    "data_notes",
     "is_client",
     "load_frames",
     "load_video",
@@ -691,92 +690,3 @@ def auto_bin_size(duration: float, *, max_bins: int = 100) -> float:
         if duration / step <= max_bins:
             return step
     return float(math.ceil(duration / max_bins))
-
-
-# ---------------------------------------------------------------------------------------
-# What reconstruction did, in plain words
-# ---------------------------------------------------------------------------------------
-
-#: Reason -> why those rows were left out, for a reader who never saw the events.
-_DROPPED_WHY: dict[str, str] = {
-    "missing_session": "had no session id",
-    "missing_type": "had no event type",
-    "missing_time": "had no time",
-    "bad_position": "had an impossible position",
-    "duplicate": "were sent twice",
-    "redundant_open": "repeated a 'play' while already playing (harmless)",
-    "redundant_close": "repeated a 'pause' or 'end' while already stopped (harmless)",
-}
-_SEGMENTS_WHY: dict[str, str] = {
-    "open_at_end": "were still playing at the last event and could not be closed",
-    "past_duration": "lay past the end of the video",
-    "short": "were shorter than a quarter of a second",
-}
-
-
-def _n(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def data_notes(attrs: Mapping[str, Any]) -> list[str]:
-    """What ``avi.segments``' ``attrs`` say was estimated or dropped, as sentences.
-
-    >>> for line in data_notes({"events": 100, "dropped_events": 3,
-    ...                         "dropped": {"duplicate": 3}, "inferred": 2}):
-    ...     print(line)
-    3 of 100 player events were left out: 3 were sent twice.
-    2 lost 'play' events were inferred from what followed them.
-    """
-    lines = []
-    events, dropped = _n(attrs.get("events")), _n(attrs.get("dropped_events"))
-    raw = attrs.get("dropped")
-    reasons: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    if dropped:
-        why = [
-            f"{_n(reasons.get(k)):,} {text}"
-            for k, text in _DROPPED_WHY.items()
-            if _n(reasons.get(k))
-        ]
-        lines.append(
-            f"{dropped:,} of {events:,} player events were left out"
-            + (f": {'; '.join(why)}." if why else ".")
-        )
-    segs = [
-        f"{_n(reasons.get(k)):,} {text}" for k, text in _SEGMENTS_WHY.items() if _n(reasons.get(k))
-    ]
-    if segs:
-        lines.append(f"Some watched segments were dropped: {'; '.join(segs)}.")
-    estimated = _n(attrs.get("estimated"))
-    if estimated:
-        lines.append(
-            f"{estimated:,} watched segments have a start or end estimated from the clock, "
-            "because the player's positions contradicted the time that passed."
-        )
-    open_end = _n(attrs.get("open_at_end"))
-    if open_end:
-        # The words follow segments' open_end="estimate" rule (rule 6 of segments.py).
-        closed = {k: _n(attrs.get(f"closed_by_{k}")) for k in ("heartbeats", "runs", "session")}
-        share = attrs.get("estimated_share")
-        lines.append(
-            f"{open_end:,} stretches were still playing when the events stopped (a tab closed "
-            f"or reloaded): their end was estimated, {closed['heartbeats']:,} from the "
-            f"player's 10-second pings, {closed['runs']:,} from how long the viewer's other "
-            f"stretches lasted, {closed['session']:,} from when the session ended"
-            + (f"; {float(share):.0%} of the watched time is estimated." if share else ".")
-        )
-    inferred = _n(attrs.get("inferred"))
-    if inferred:
-        lines.append(f"{inferred:,} lost 'play' events were inferred from what followed them.")
-    seek = _n(attrs.get("seek_from_missing"))
-    if seek:
-        lines.append(f"{seek:,} seeks did not say where they started; their origin was assumed.")
-    unclamped = _n(attrs.get("unclamped_sessions"))
-    if unclamped:
-        lines.append(
-            f"{unclamped:,} sessions belong to videos of unknown duration, so positions past "
-            "the end could not be checked."
-        )
-    return lines

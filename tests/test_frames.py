@@ -12,7 +12,6 @@ from apivideo_insights._frames import (
     Frames,
     as_frames,
     auto_bin_size,
-    data_notes,
     load_frames,
     load_video,
     prepare,
@@ -94,14 +93,6 @@ def test_the_keyword_form_names_videos_from_the_frames():
     frames = Frames.from_arguments(sessions=sessions, durations={"v1": 10})
     assert frames.videos["video_id"].tolist() == ["v1", "v2"]
     assert frames.durations.to_dict() == {"v1": 10.0}
-
-
-def test_data_notes_say_what_happened_in_words(world):
-    segs = avi.segments(world.events, sessions=world.sessions, duration=world.durations)
-    notes = data_notes(segs.attrs)
-    assert notes and all(n[0].isupper() or n[0].isdigit() for n in notes)
-    assert not any("_" in n for n in notes)  # no raw counter names
-    assert data_notes({}) == []
 
 
 def test_auto_bin_size_is_round():
