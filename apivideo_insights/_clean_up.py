@@ -31,8 +31,8 @@ def _finish(
     keep = np.ones(n, dtype=bool)
     op = raw.is_open
     bound, by_session, by_beats, by_runs = _open_bounds(
-        raw, facts=facts, runs=runs, open_end=open_end, open_cap=open_cap, keep=keep,
-        dropped=dropped,
+        raw, facts=facts, runs=runs, open_end=open_end, open_cap=open_cap,
+        duration=dur_by_code, keep=keep, dropped=dropped,
     )  # fmt: skip
     end = np.where(op, raw.start + (bound - raw.t_open) / _NS * raw.rate, raw.end)
     start_c, end_c, t_end = _clamp(raw, end, dur_by_code, min_length, keep, dropped)

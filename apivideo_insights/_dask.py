@@ -327,7 +327,17 @@ def merge_attrs(attrs: Sequence[Mapping[str, object]]) -> dict[str, object]:
 _DISAGREE = object()
 #: attrs that echo an argument (the same in every partition), not counts to add up.
 _PARAMETERS = frozenset(
-    {"bin_size", "bins", "by", "duration", "freq", "max_cells", "options", "policy"}
+    {
+        "bin_size",
+        "bins",
+        "by",
+        "duration",
+        "freq",
+        "max_cells",
+        "options",
+        "policy",
+        "position_shift",
+    }
 )
 
 

@@ -79,7 +79,12 @@ _RUN_SPAN = 1e7
 
 
 def _censored_ends(
-    raw: _Raw, op: np.ndarray, facts: _SessionFacts, runs: _Runs | None, open_cap: float
+    raw: _Raw,
+    op: np.ndarray,
+    facts: _SessionFacts,
+    runs: _Runs | None,
+    open_cap: float,
+    duration: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """When each open segment's page stopped playing, from the evidence (wall clock, ns).
 
@@ -129,6 +134,13 @@ def _censored_ends(
     # page played until just before it (a page load takes a moment).
     reload = has_next & (t_next <= alive + interval)
     at_reload = np.maximum(t_next - round(_RELOAD_LEAD * _NS), alive)
+    # Without pings, a next ready the playback could have reached without coming to the
+    # end: a session id lives in one tab (sessionStorage), and a pause or an end would have
+    # been sent at once, so the tab was playing when it reloaded. Reaching the end first (a
+    # return days later) leaves the end to the runs.
+    reach = raw.start[rows] + (at_reload - t_open) / _NS * raw.rate[rows]
+    fits = reach < duration[sess]
+    reload |= has_next & ~pinged & fits
     # Pings bound it: the middle. Else, without runs to go by, ``open_cap`` after the last
     # sign of life (never past the next ready).
     est = np.where(pinged, mid, np.minimum(alive + round(open_cap * _NS), upper))
@@ -156,6 +168,7 @@ def _open_bounds(
     runs: _Runs | None,
     open_end: str,
     open_cap: float,
+    duration: np.ndarray,
     keep: np.ndarray,
     dropped: dict[str, int],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -171,7 +184,7 @@ def _open_bounds(
     by_beats = np.zeros(n, dtype=bool)
     by_runs = np.zeros(n, dtype=bool)
     if open_end == "estimate":
-        bound, by_beats, by_runs = _censored_ends(raw, op, facts, runs, open_cap)
+        bound, by_beats, by_runs = _censored_ends(raw, op, facts, runs, open_cap, duration)
         by_session &= ~by_beats
     else:
         cap_ns = round(open_cap * _NS)

@@ -77,6 +77,7 @@ def _reconstruct(
     min_rate: float,
     tolerance: float,
     scrub_window: float,
+    shift: float = 0.0,
 ) -> _Raw:
     """Raw segments of ordered events (rules 3 to 5), one step at a time."""
     ev = _columns(s, ty, t, at, fr, to, scrub_window)
@@ -92,7 +93,7 @@ def _reconstruct(
     del ci
     end, est, rate, rate_pb, run_done, tails = _closed_ends(
         ev, oi, closed, cc, start, eff_close, seek_open, reanchor,
-        max_rate=max_rate, min_rate=min_rate, tolerance=tolerance,
+        max_rate=max_rate, min_rate=min_rate, tolerance=tolerance, shift=shift,
     )  # fmt: skip
     del eff_open, eff_close, seek_open, reanchor
     opened = ~closed
@@ -227,6 +228,7 @@ def _closed_ends(
     max_rate: float,
     min_rate: float,
     tolerance: float,
+    shift: float = 0.0,
 ) -> tuple[
     np.ndarray,
     np.ndarray,
@@ -258,15 +260,30 @@ def _closed_ends(
     trusted = good & eff_close[cc]
     rate_pb = _playback_rates(
         pb_c, trusted, cand - s0, wall, ev.n_pb, pb, ev.s, ev.pb_start, at, fr, ev.to, t,
-        min_rate=min_rate, max_rate=max_rate,
+        min_rate=min_rate, max_rate=max_rate, shift=shift,
     )  # fmt: skip
     # An in-play seek's true origin is where the clock puts the player; a ``from`` behind
     # it is stale (the player's position at its last media event, often where the stretch
     # began), so the clock is preferred.
+    fresh = _fresh_origins(ev.s[cc], seek_open[cc], cand, s0, wall, tolerance=tolerance)
     with np.errstate(invalid="ignore"):
-        stale = seek_open[cc] & (cand < s0 + wall * rate_pb[pb_c] - tolerance)
+        stale = seek_open[cc] & (cand < s0 + wall * rate_pb[pb_c] - tolerance) & ~fresh
     good &= ~stale
-    del trusted, stale
+    # A ``from`` ahead of where the viewer's rate puts the player: playback ran faster for a
+    # while (rate changes send nothing), and ``from`` is where it was at its last media
+    # event, some time before the seek. The origin is then interval-censored between
+    # ``from`` and where the viewer's rate takes it from the earliest moment the player
+    # could have been at ``from`` (reached at ``max_rate``): its middle.
+    with np.errstate(invalid="ignore"):
+        ahead = (
+            seek_open[cc]
+            & good
+            & (cand > s0 + wall * np.maximum(rate_pb[pb_c], 1.0) + tolerance)
+            & ~fresh
+        )
+    since = np.maximum(wall - (cand - s0) / max_rate, 0.0)
+    cand = np.where(ahead, np.minimum(cand + since * rate_pb[pb_c] / 2, s0 + wall * max_rate), cand)
+    del trusted, stale, since, fresh
     rate = rate_pb[pb[oi]]
     end = np.full(len(oi), np.nan)
     clock_end = s0 + wall * rate[closed]
@@ -278,7 +295,7 @@ def _closed_ends(
     half = wall * rate[closed] / 2
     end[closed] = np.where(good, cand, np.where(split, s0 + half, clock_end))
     est = np.zeros(len(oi), dtype=bool)
-    est[closed] = ~good
+    est[closed] = ~good | ahead
     sp = np.flatnonzero(split)
     tail_key = cc[sp]
     tail_end = a_cc[sp]
@@ -290,6 +307,34 @@ def _closed_ends(
     run_done[closed] = good & eff_close[cc]
     tails = (tail_key, tail_start, tail_end, tail_open, tail_rate)
     return end, est, rate, rate_pb, run_done, tails
+
+
+def _fresh_origins(
+    sess: np.ndarray,
+    in_play: np.ndarray,
+    origin: np.ndarray,
+    s0: np.ndarray,
+    wall: np.ndarray,
+    *,
+    tolerance: float,
+) -> np.ndarray:
+    """Which in-play seeks' ``from`` is believed where it stands.
+
+    An in-play seek's ``from`` is the player's position at its last media event other than
+    ``timeupdate``. Once the file is downloaded nothing but the stretch's own start fires
+    such events, so ``from`` goes stale *at the stretch's start*, long after it opened:
+    the sign that a session's origins cannot be trusted against the clock. While the file
+    is still downloading, ``progress`` keeps ``from`` fresh, and the clock is what is late
+    (by the seek's own buffering: the seek is sent at ``seeked``). So: a ``from`` past its
+    stretch's start, in a session that never shows the stale sign, is believed.
+    """
+    n = int(sess.max()) + 1 if len(sess) else 0
+    with np.errstate(invalid="ignore"):
+        at_start = in_play & (np.abs(origin - s0) <= tolerance / 2) & (wall > tolerance)
+        past_start = in_play & (origin - s0 > tolerance)
+    stale_s = np.bincount(sess, weights=at_start, minlength=n) > 0
+    out: np.ndarray = past_start & ~stale_s[sess]
+    return out
 
 
 def _open_at_end(
@@ -415,6 +460,7 @@ def _playback_rates(
     *,
     min_rate: float,
     max_rate: float,
+    shift: float = 0.0,
 ) -> np.ndarray:
     """Each playback's own rate: media over wall time of its trusted segments once they span
     ``_RATE_MIN_WALL`` seconds, else its session's, else 1.
@@ -435,10 +481,12 @@ def _playback_rates(
     wall_sum = np.where(own, wall_sum, wall_s)
     # Integer data: every position whole and every time on a whole second.
     # (NaN and inf give NaN here, which is not > 0: only real fractions count.)
+    # (Whole-second positions were shifted by ``shift``: what they were counts.)
     frac = t % _NS != 0
     for x in (at, fr, to):
+        whole = np.where(x > 0, x - np.float32(shift), x) if shift else x
         with np.errstate(invalid="ignore"):
-            frac |= (x - np.floor(x)) > 0
+            frac |= (whole - np.floor(whole)) > 0
     coarse = np.bincount(pb, weights=frac, minlength=n_pb) == 0
     lo = min(max(min_rate, _RATE_FLOOR), max_rate)
     with np.errstate(divide="ignore", invalid="ignore"):

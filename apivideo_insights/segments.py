@@ -15,7 +15,11 @@ The rules, in order (each lives in the module of its stage: 1-2 in ``_event_orde
    so are ``play``/``resume``/``pause``/``end`` rows whose ``at`` is missing, negative or
    infinite, and seeks whose ``to`` is. A seek whose ``from`` is unusable is kept (its
    ``to`` still tells where playback went) and any bound that would come from it is
-   estimated from the wall clock instead.
+   estimated from the wall clock instead. Whole-second positions (the legacy API's
+   integers: ``positions="auto"``) stand for a span of the player's positions: each above 0
+   is read a quarter second on (floored, the middle is 0.5 s on; rounded, 0; a quarter is
+   the least bad of both in the worst case), or as given when one exceeds its session's
+   duration (the collector then rounded); ``attrs["position_shift"]`` says which.
 2. **Order.** Events are sorted by session (in order of first appearance), then
    ``emitted_at``; ties (with the API's
    one-second timestamps: the same second) go closing events (``pause``, ``end``) first, then
@@ -49,9 +53,15 @@ The rules, in order (each lives in the module of its stage: 1-2 in ``_event_orde
    once they span 10 s of wall time (else its session's, else 1), clipped to
    ``[max(min_rate, 0.25), max_rate]`` and, for integer data (whole positions and seconds),
    rounded to a quarter (players offer rates in quarter steps; rates are never reported).
-   An in-play seek's true origin is ``start + W * rate``: a ``from`` more than
-   ``tolerance`` behind it is stale (the player's position at its last media event, often
-   where the stretch began) and the clock is used. A ``pause``/``end`` the clock cannot
+   An in-play seek's ``from`` is the player's position at its last media event other than
+   ``timeupdate``: once the file is downloaded, often where the stretch began. A session
+   whose in-play seeks show that sign (a ``from`` at its stretch's start, more than
+   ``tolerance`` seconds after it opened) has stale origins: a ``from`` more than
+   ``tolerance`` behind ``start + W * rate`` gives way to the clock, and one more than
+   ``tolerance`` ahead of ``start + W * max(rate, 1)`` (a faster stretch; rate changes send
+   nothing) is a lower bound, moved to the middle of what is reachable after it (estimated).
+   Elsewhere (a file still downloading, whose ``progress`` events keep ``from`` fresh) a
+   ``from`` past its stretch's start is believed. A ``pause``/``end`` the clock cannot
    reach from the start (a seek that sent nothing, as video.js does while playing) splits
    the ``W * rate`` media seconds: half from the start, half leading to the close
    (``attrs["split"]``), both estimated.
@@ -62,7 +72,10 @@ The rules, in order (each lives in the module of its stage: 1-2 in ``_event_orde
    ``avi.read_pings``; the session's ``ended_at``, the last ping received, for its last
    playback) and before the next ``ready`` and, where pings are known, before the next timer
    ping would have come (10 s). A next ``ready`` within one ping of the last sign of life
-   is the same tab reloading: the end is half a second before it. Otherwise the end is the
+   is the same tab reloading: the end is half a second before it. So is, without pings, a
+   next ``ready`` the playback could have reached before the duration (a session id lives
+   in one tab, and a pause or an end would have been sent at once); one it could not (a
+   return days later) leaves the end to what follows. Otherwise the end is the
    mean length of the viewer's own uninterrupted runs (those a pause or an end closed, in
    the same session; so the result never depends on other sessions, blocks or dask
    partitions) that fall within that interval, with 3 such runs at least; else the
@@ -96,6 +109,7 @@ Nothing is dropped silently: ``result.attrs`` holds
   a lost play/resume; ``"split"``: stretches added before a close the clock cannot reach;
 * ``"sessions"``, ``"playbacks"``: counted over the events used; ``"unclamped_sessions"``:
   sessions with events but no known duration;
+* ``"position_shift"``: seconds added to whole-second positions (rule 1);
 * ``"options"``: the options used.
 """
 
@@ -116,6 +130,7 @@ from ._event_order import (
     _NAT,
     _appearance_rank,
     _clean_and_order,
+    _position_shift,
     _type_codes,
     _validate_events,
 )
@@ -157,6 +172,7 @@ def segments(
     scrub_window: float = 2.0,
     open_end: Literal["estimate", "cap", "drop"] = "estimate",
     open_cap: float = 5.0,
+    positions: Literal["auto", "floored", "exact"] = "auto",
 ) -> pd.DataFrame:
     """Reconstruct the watched segments of every session from its player events.
 
@@ -203,6 +219,11 @@ def segments(
         playback's last event (``ended_at`` for the last playback), or dropped.
     open_cap : float, default 5.0
         Seconds of watching assumed after the last sign of life when nothing else tells.
+    positions : {"auto", "floored", "exact"}, default "auto"
+        How to read whole-second positions (rule 1 of the module docstring): ``"auto"``
+        reads the legacy API's integers a quarter second on unless one exceeds its
+        session's duration (then as given), and float positions as given; ``"floored"``
+        reads every position above 0 half a second on; ``"exact"`` as given.
 
     Returns
     -------
@@ -232,14 +253,23 @@ def segments(
     ...         "2021-09-15 21:36:05", "2021-09-15 21:36:19", "2021-09-15 21:36:19",
     ...         "2021-09-15 21:36:28"], utc=True),
     ... })
-    >>> avi.segments(ev)[["session_id", "start", "end", "estimated"]]
+    >>> avi.segments(ev, positions="exact")[["session_id", "start", "end", "estimated"]]
       session_id  start   end  estimated
     0         s1    0.0   7.0      False
     1         s1   21.0  30.0      False
+
+    By default the legacy API's whole seconds are read a quarter second on (the collector
+    cut or rounded the player's positions; 30 is the video's end):
+
+    >>> avi.segments(ev)[["start", "end"]]
+       start    end
+    0   0.00   7.25
+    1  21.25  30.00
     """
     _check_options(
-        max_rate, min_rate, tolerance, min_length, merge_gap, scrub_window, open_end, open_cap
-    )
+        max_rate, min_rate, tolerance, min_length, merge_gap, scrub_window, open_end, open_cap,
+        positions,
+    )  # fmt: skip
     ev = _validate_events(events)
     options: dict[str, Any] = {
         "max_rate": max_rate,
@@ -250,10 +280,12 @@ def segments(
         "scrub_window": scrub_window,
         "open_end": open_end,
         "open_cap": open_cap,
+        "positions": positions,
     }
     # Durations are per video, over all sessions: decided once, before any split; so are
     # the facts of sessions (ended_at, heartbeats) and the videos open runs are judged by.
     dur_by_code = _durations_of(ev, duration, sessions)
+    options["shift"] = _position_shift(ev, positions, dur_by_code)
     cats = ev["session_id"].cat.categories
     facts = _SessionFacts(
         ended=_session_ended(sessions, cats),
@@ -330,10 +362,11 @@ def _session_blocks(codes: np.ndarray, size: int) -> Iterator[np.ndarray]:
 
 
 def _merge_attrs(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Add up the blocks' counts (``options`` are the same in every block)."""
+    """Add up the blocks' counts (``options`` and ``position_shift``, decided for the
+    whole input, are the same in every block)."""
     merged: dict[str, Any] = {}
     for key, value in parts[0].items():
-        if key == "options":
+        if key in ("options", "position_shift"):
             merged[key] = value
         elif key == "estimated_share":
             continue
@@ -370,12 +403,13 @@ def _block_raw(
     sess_cat = ev["session_id"].cat.categories
     dropped = dict.fromkeys(_EVENT_REASONS + _SEGMENT_REASONS, 0)
     # Rules 1 and 2: clean, order, drop duplicates.
-    od = _clean_and_order(ev, dropped)
+    od = _clean_and_order(ev, dropped, shift=options["shift"])
     order, s, seek_from_missing = od.order, od.s, od.seek_from_missing
     seg = _reconstruct(
         s, od.ty, od.t, od.at, od.fr, od.to,
         max_rate=options["max_rate"], min_rate=options["min_rate"],
         tolerance=options["tolerance"], scrub_window=options["scrub_window"],
+        shift=options["shift"],
     )  # fmt: skip
     del od
     dropped["redundant_open"] = seg.redundant_open
@@ -461,7 +495,8 @@ def _block_frame(
         "sessions": block.n_sess_used,
         "playbacks": int(seg.n_playbacks),
         "unclamped_sessions": int(np.count_nonzero(block.seen & np.isnan(dur_by_code))),
-        "options": dict(options),
+        "position_shift": float(options["shift"]),
+        "options": {k: v for k, v in options.items() if k != "shift"},
     }
     return frame
 
@@ -479,6 +514,7 @@ def _check_options(
     scrub_window: float,
     open_end: str,
     open_cap: float,
+    positions: str = "auto",
 ) -> None:
     for name, value in (
         ("max_rate", max_rate),
@@ -497,5 +533,7 @@ def _check_options(
         raise ValueError(f"max_rate must be > 0 (a playback rate such as 2.0), not {max_rate!r}")
     if min_rate > max_rate:
         raise ValueError(f"min_rate ({min_rate}) must not exceed max_rate ({max_rate})")
+    if positions not in ("auto", "floored", "exact"):
+        raise ValueError(f'positions must be "auto", "floored" or "exact", not {positions!r}')
     if open_end not in ("estimate", "cap", "drop"):
         raise ValueError(f'open_end must be "estimate", "cap" or "drop", not {open_end!r}')

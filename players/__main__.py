@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--seconds", type=int, default=90, help="length of the test video")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds", type=int, nargs="*", default=None,
+        help="record these seeds' viewers together, one folder per group (instead of --seed)",
+    )  # fmt: skip
     parser.add_argument("--integrations", nargs="*", default=["hls", "videojs"])
     parser.add_argument("--kinds", nargs="*", default=["pauser", "scrubber", "reloader", "ender"])
     parser.add_argument("--parallel", type=int, default=4)
@@ -33,13 +37,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for integration in args.integrations:
         for throttled in [c == "slow" for c in args.conditions]:
-            group = harness.viewers(
-                args.seconds,
-                integration=integration,
-                seed=args.seed,
-                kinds=args.kinds,
-                throttled=throttled,
-            )
+            group = [
+                v
+                for seed in (args.seeds if args.seeds else [args.seed])
+                for v in harness.viewers(
+                    args.seconds,
+                    integration=integration,
+                    seed=seed,
+                    kinds=args.kinds,
+                    throttled=throttled,
+                )
+            ]
             name = integration + ("-slow" if throttled else "")
             rec = harness.record(
                 args.out / name, group, seconds=args.seconds, parallel=args.parallel

@@ -262,21 +262,26 @@ def forms(
 def legacy(record: Path, *, video_id: str | Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events and sessions of recorded videos as the legacy API serves them (through a
     sandbox restarted on that ``record=`` file, read with ``api.video_sessions`` and
-    ``api.events``)."""
+    ``api.events`` over the days the record covers)."""
     ids = [video_id] if isinstance(video_id, str) else list(video_id)
+    period = _period(record)
     with avi.sandbox.serve(WORLD, record=record) as sb:
         api = avi.connect(sb.api_key, base_url=sb.base_url, cache=None, progress=False)
-        sessions = pd.concat(
-            [api.video_sessions(v, period=_period()) for v in ids], ignore_index=True
-        )
+        sessions = pd.concat([api.video_sessions(v, period=period) for v in ids], ignore_index=True)
         events = api.events(sessions)
     return events, sessions
 
 
-def _period() -> str:
-    today = pd.Timestamp.now(tz="UTC").normalize()
-    # The end is inclusive: today holds what was just recorded (no warning about the future).
-    return f"{(today - pd.Timedelta(days=2)).date()}/{today.date()}"
+def _period(record: Path) -> str:
+    """The days a record's bodies were received on, as a legacy ``period`` (inclusive),
+    so that a recording loads the same whenever it is measured."""
+    days = [
+        pd.Timestamp(json.loads(line)["received_at"]).tz_convert("UTC").normalize()
+        for line in Path(record).read_text().splitlines()
+        if line.strip()
+    ]
+    first, last = min(days), max(days)
+    return f"{(first - pd.Timedelta(days=1)).date()}/{last.date()}"
 
 
 def errors(

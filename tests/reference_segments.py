@@ -207,7 +207,8 @@ def reference_segments(
         tot = by_session.setdefault(sid, [0.0, 0.0])
         tot[0] += media_sum
         tot[1] += wall_sum
-    for k, (sid, number, evs, mine, seg, is_last, t_next) in enumerate(pending):
+    rates = {}
+    for k, (sid, _, evs, _, _, _, _) in enumerate(pending):
         media_sum, wall_sum = sums[k]
         if wall_sum < 10.0:
             media_sum, wall_sum = by_session[sid]
@@ -225,10 +226,27 @@ def reference_segments(
             if coarse:
                 ratio = round(ratio * 4) / 4
             rate = min(max(ratio, lo), max_rate)
+        rates[k] = rate
+    # Sessions whose in-play seeks show a stale origin: the stretch's own start, long after.
+    stale_seen: dict[str, bool] = {}
+    for sid, _, _, mine, _, _, _ in pending:
+        for start, _, _, _, _, wall, _, kind, pos in mine:
+            if kind == "seek" and abs(pos - start) <= tolerance / 2 and wall > tolerance:
+                stale_seen[sid] = True
+    for k, (sid, number, evs, mine, seg, is_last, t_next) in enumerate(pending):
+        rate = rates[k]
         for start, end, t_open, t, est, wall, inferred, kind, pos in mine:
+            # A ``from`` past its stretch's start, in such a session, is believed.
+            fresh = kind == "seek" and pos - start > tolerance and not stale_seen.get(sid, False)
             # An in-play seek's ``from`` behind where the clock puts the player is stale.
-            if kind == "seek" and not est and end < start + wall * rate - tolerance:
+            if kind == "seek" and not est and not fresh and end < start + wall * rate - tolerance:
                 est = True
+            # Ahead of it: a faster stretch, and ``from`` some time before the seek.
+            moved = False
+            if kind == "seek" and not est and not fresh and end > start + wall * rate + tolerance:
+                since = max(wall - (end - start) / max_rate, 0.0)
+                end = min(end + since * rate / 2, start + wall * max_rate)
+                est = moved = True
             if kind == "close" and est and wall > 0:
                 # A pause/end the clock cannot reach: half the clock's media from the start,
                 # half leading to the close (a seek that sent nothing came in between).
@@ -241,7 +259,7 @@ def reference_segments(
                 continue
             if inferred:
                 t_open = t - round((end - start) / rate * NS)
-            elif est:
+            elif est and not moved:
                 end = start + wall * rate
             raw.append((sid, number, start, end, t_open, t, est, False, rate))
         if seg is not None:

@@ -13,6 +13,13 @@ import apivideo_insights as avi
 from apivideo_insights import schema as _schema
 from apivideo_insights.sandbox.world import pass_difference
 
+
+def exact(events, **kwargs):
+    """``avi.segments`` on positions taken as given: the rules are stated on exact
+    positions; how whole-second positions are read is tested in test_positions_*."""
+    return avi.segments(events, positions="exact", **kwargs)
+
+
 SID = "psEmVRHcvRDVpr0UE2tpERNN"
 
 # The legacy listSessionEvents example (research notes §1.4), in the API's own list order:
@@ -99,7 +106,7 @@ def check_invariants(out, duration=None):
 
 
 def test_sample_session_decodes_as_documented():
-    out = avi.segments(make_events(SAMPLE))
+    out = exact(make_events(SAMPLE))
     check_invariants(out)
     a = out[out.playback == 0]
     assert a[["start", "end"]].to_numpy().tolist() == [
@@ -126,20 +133,20 @@ def test_sample_session_decodes_as_documented():
 
 def test_sample_does_not_depend_on_list_order_within_a_second():
     ev = make_events(SAMPLE)
-    expected = avi.segments(ev)
+    expected = exact(ev)
     rng = np.random.default_rng(0)
     for _ in range(5):
         # Shuffle rows, then restore time order only: within a second the order is random.
         shuffled = ev.iloc[rng.permutation(len(ev))]
         shuffled = shuffled.sort_values("emitted_at", kind="stable")
-        out = avi.segments(shuffled)
+        out = exact(shuffled)
         pd.testing.assert_frame_equal(out, expected)
 
 
 def test_sample_matches_reference():
     ev = make_events(SAMPLE)
     ref, dropped = reference_segments(ev)
-    out = avi.segments(ev)
+    out = exact(ev)
     pd.testing.assert_frame_equal(out, ref, check_categorical=False)
     assert out.attrs["dropped"] == dropped
 
@@ -161,7 +168,7 @@ def spans(out):
 
 
 def test_in_play_seek_closes_at_from_and_reopens_at_to():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("play", 0, 0, None, None),
             ("seek.forward", 10, None, 10, 40),
@@ -177,16 +184,14 @@ def test_hidden_seek_falls_back_to_the_clock():
     # 5 s of wall time cannot cover 0 -> 40 s of media: a seek sent nothing (video.js while
     # playing). Both positions are the player's: 5 s of media split between a stretch from
     # 0 and one that leads to the pause at 40.
-    out = avi.segments(
-        ev_rows(("play", 0, 0, None, None), ("pause", 5, 40, None, None)), duration=60
-    )
+    out = exact(ev_rows(("play", 0, 0, None, None), ("pause", 5, 40, None, None)), duration=60)
     assert spans(out) == [[0, 2.5], [37.5, 40]]
     assert out["estimated"].tolist() == [True, True]
     assert out.attrs["split"] == 1
 
 
 def test_duplicates_and_redundant_events_are_counted():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("play", 0, 0, None, None),
             ("play", 0, 0, None, None),  # exact duplicate
@@ -204,7 +209,7 @@ def test_duplicates_and_redundant_events_are_counted():
 
 
 def test_bad_positions_are_dropped_and_counted():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("play", 0, 0, None, None),
             ("pause", 4, -3, None, None),
@@ -219,7 +224,7 @@ def test_bad_positions_are_dropped_and_counted():
 
 
 def test_seek_with_missing_from_is_kept_and_estimated():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("play", 0, 0, None, None),
             ("seek.forward", 8, None, None, 30),
@@ -233,7 +238,7 @@ def test_seek_with_missing_from_is_kept_and_estimated():
 
 
 def test_replay_after_end():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("play", 0, 0, None, None),
             ("end", 30, 30, None, None),
@@ -246,7 +251,7 @@ def test_replay_after_end():
 
 
 def test_positions_are_clamped_to_the_duration():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("play", 0, 0, None, None),
             ("pause", 31, 31, None, None),  # past a 30 s video (rounding)
@@ -269,7 +274,7 @@ def test_duration_inferred_from_end_events_per_video():
         ignore_index=True,
     )
     ev["video_id"] = ev["session_id"].map({"a": "v1", "b": "v1", "c": "v2"}).astype(str)
-    out = avi.segments(ev)
+    out = exact(ev)
     assert spans(out) == [[0, 20], [0, 20], [0, 25]]  # v2 has no end: not clamped
     assert out["video_id"].tolist() == ["v1", "v1", "v2"]
     assert out.attrs["unclamped_sessions"] == 1
@@ -284,39 +289,39 @@ def test_duration_series_by_session_or_by_video():
         ignore_index=True,
     )
     by_session = pd.Series({"a": 10.0, "b": 20.0})
-    assert spans(avi.segments(ev, duration=by_session)) == [[0, 10], [0, 20]]
+    assert spans(exact(ev, duration=by_session)) == [[0, 10], [0, 20]]
     sessions = pd.DataFrame({"session_id": ["a", "b"], "ended_at": [pd.NaT, pd.NaT]})
     sessions["video_id"] = ["v1", "v2"]
     by_video = pd.Series({"v1": 15.0, "v2": 5.0}).rename_axis("video_id")
-    out = avi.segments(ev, duration=by_video, sessions=sessions)
+    out = exact(ev, duration=by_video, sessions=sessions)
     assert spans(out) == [[0, 15], [0, 5]]
     assert out["video_id"].tolist() == ["v1", "v2"]
     with pytest.raises(ValueError, match="video_id"):
-        avi.segments(ev, duration=by_video)
+        exact(ev, duration=by_video)
 
 
 def test_open_at_end_policies():
     ev = ev_rows(("play", 0, 0, None, None), ("seek.forward", 10, None, 10, 20))
-    capped = avi.segments(ev, duration=100)
+    capped = exact(ev, duration=100)
     assert spans(capped) == [[0, 10], [20, 25]]  # open_cap: 5 s past the last event
     assert capped["estimated"].tolist() == [False, True]
     assert capped.attrs["open_at_end"] == 1
-    dropped = avi.segments(ev, duration=100, open_end="drop")
+    dropped = exact(ev, duration=100, open_end="drop")
     assert spans(dropped) == [[0, 10]]
     assert dropped.attrs["dropped"]["open_at_end"] == 1
     sessions = pd.DataFrame({"session_id": ["s"], "ended_at": [T0 + pd.Timedelta(seconds=70)]})
-    by_session = avi.segments(ev, duration=100, sessions=sessions, open_end="drop")
+    by_session = exact(ev, duration=100, sessions=sessions, open_end="drop")
     assert spans(by_session) == [[0, 10], [20, 80]]
     assert by_session["ended_at"].iloc[1] == T0 + pd.Timedelta(seconds=70)
     assert by_session.attrs["closed_by_session"] == 1
     # ... bounded by the duration, and the wall clock then says when the end was reached.
-    short = avi.segments(ev, duration=50, sessions=sessions)
+    short = exact(ev, duration=50, sessions=sessions)
     assert spans(short) == [[0, 10], [20, 50]]
     assert short["ended_at"].iloc[1] == T0 + pd.Timedelta(seconds=40)
 
 
 def test_reload_while_playing_is_bounded_by_the_next_ready():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("ready", 0, 0, None, None),
             ("play", 1, 0, None, None),
@@ -331,7 +336,7 @@ def test_reload_while_playing_is_bounded_by_the_next_ready():
     assert out["playback"].tolist() == [0, 1]
     # The old rule stays available: open_cap seconds after the last event, at most the
     # next ready.
-    capped = avi.segments(
+    capped = exact(
         ev_rows(
             ("ready", 0, 0, None, None),
             ("play", 1, 0, None, None),
@@ -352,7 +357,7 @@ def test_open_end_estimated_from_heartbeats_and_from_runs():
         }
     )
     # Playing at least until the last heartbeat (31 s), at most until the next (41 s).
-    out = avi.segments(ev_rows(*rows), sessions=sessions)
+    out = exact(ev_rows(*rows), sessions=sessions)
     assert spans(out) == [[0, 35]]
     assert out.attrs["closed_by_heartbeats"] == 1
     assert out.attrs["estimated_share"] == 1.0
@@ -364,7 +369,7 @@ def test_open_end_estimated_from_heartbeats_and_from_runs():
                     ("pause", 40 * k + 21, 20 * k + 20, None, None))
     ]  # fmt: skip
     ev = ev_rows(*rows[:1], *runs, ("resume", 200, 60, None, None), session_id="open")
-    out = avi.segments(ev)
+    out = exact(ev)
     assert spans(out) == [[0, 80]]  # the open run: 20 s, like the others (all touch)
     assert out.attrs["closed_by_runs"] == 1
     assert 0 < out.attrs["estimated_share"] < 1
@@ -372,7 +377,7 @@ def test_open_end_estimated_from_heartbeats_and_from_runs():
 
 def test_lost_pause_is_recovered_from_an_unexpected_resume():
     # pause at 10 (t=10) lost; resume at 10 a minute later cannot follow from playing on.
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("play", 0, 0, None, None),
             ("resume", 70, 10, None, None),
@@ -385,7 +390,7 @@ def test_lost_pause_is_recovered_from_an_unexpected_resume():
 
 
 def test_lost_play_is_inferred_from_a_pause_while_paused():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("ready", 0, 0, None, None),
             ("pause", 40, 30, None, None),  # the play at ~10 s was lost
@@ -398,7 +403,7 @@ def test_lost_play_is_inferred_from_a_pause_while_paused():
     assert out.attrs["inferred"] == 1
     assert out.attrs["dropped"]["redundant_close"] == 1
     # A pause while paused that jumps further than the clock allows is not a lost play.
-    far = avi.segments(ev_rows(("ready", 0, 0, None, None), ("pause", 5, 300, None, None)))
+    far = exact(ev_rows(("ready", 0, 0, None, None), ("pause", 5, 300, None, None)))
     assert len(far) == 0
 
 
@@ -412,7 +417,7 @@ def test_the_playbacks_own_rate_drives_clock_estimates():
         ("resume", 50, 80, None, None),
     )
     sessions = pd.DataFrame({"session_id": ["s"], "ended_at": [T0 + pd.Timedelta(seconds=60)]})
-    out = avi.segments(ev, sessions=sessions, duration=1000)
+    out = exact(ev, sessions=sessions, duration=1000)
     # Open at 80: the session's last ping came 10 s later and the page stopped before the
     # next timer ping would have come (10 s on): 15 s at 2x, estimated, all merged.
     assert spans(out) == [[0, 110]]
@@ -421,7 +426,7 @@ def test_the_playbacks_own_rate_drives_clock_estimates():
 
 
 def test_attrs_keys():
-    out = avi.segments(make_events(SAMPLE))
+    out = exact(make_events(SAMPLE))
     for key in (
         "events", "events_used", "dropped_events", "dropped", "seek_from_missing",
         "segments_raw", "dropped_segments", "merged", "estimated", "open_at_end",
@@ -446,7 +451,7 @@ def test_missing_session_type_and_time_are_counted():
     ev.loc[1, "session_id"] = None
     ev.loc[2, "type"] = None
     ev.loc[3, "emitted_at"] = pd.NaT
-    out = avi.segments(ev)
+    out = exact(ev)
     d = out.attrs["dropped"]
     assert (d["missing_session"], d["missing_type"], d["missing_time"]) == (1, 1, 1)
     assert spans(out) == [[0, 5]]  # open at the end: capped 5 s after the play
@@ -465,11 +470,11 @@ def test_loose_dtypes_are_accepted():
             "emitted_at": ev["emitted_at"].dt.tz_localize(None),  # naive = UTC
         }
     )
-    pd.testing.assert_frame_equal(avi.segments(loose), avi.segments(ev))
+    pd.testing.assert_frame_equal(exact(loose), exact(ev))
 
 
 def test_empty_events_give_an_empty_frame_with_the_contract():
-    out = avi.segments(_schema.empty_frame(_schema.EVENT_COLUMNS))
+    out = exact(_schema.empty_frame(_schema.EVENT_COLUMNS))
     assert len(out) == 0
     assert list(out.columns) == list(_schema.SEGMENT_COLUMNS)
     empty = _schema.empty_frame(_schema.SEGMENT_COLUMNS)
@@ -490,21 +495,21 @@ def test_empty_events_give_an_empty_frame_with_the_contract():
 )
 def test_bad_input_names_the_column(change, column):
     with pytest.raises(ValueError, match=column):
-        avi.segments(change(make_events(SAMPLE)))
+        exact(change(make_events(SAMPLE)))
 
 
 def test_bad_arguments():
     ev = make_events(SAMPLE)
     with pytest.raises(TypeError, match="DataFrame"):
-        avi.segments(ev.to_dict())
+        exact(ev.to_dict())
     with pytest.raises(ValueError, match="open_end"):
-        avi.segments(ev, open_end="close")
+        exact(ev, open_end="close")
     with pytest.raises(ValueError, match="max_rate"):
-        avi.segments(ev, max_rate=0)
+        exact(ev, max_rate=0)
     with pytest.raises(ValueError, match="duration"):
-        avi.segments(ev, duration=-5)
+        exact(ev, duration=-5)
     with pytest.raises(ValueError, match="ended_at"):
-        avi.segments(ev, sessions=pd.DataFrame({"session_id": [SID]}))
+        exact(ev, sessions=pd.DataFrame({"session_id": [SID]}))
 
 
 # --------------------------------------------------------------------------------------
@@ -587,7 +592,7 @@ def test_matches_reference_and_keeps_invariants(ev, opts, ends):
     if ends is not None:
         ends_map = {k: T0 + pd.Timedelta(seconds=v) for k, v in ends.items()}
         sessions = pd.DataFrame({"session_id": list(ends_map), "ended_at": list(ends_map.values())})
-    out = avi.segments(ev, sessions=sessions, **opts)
+    out = exact(ev, sessions=sessions, **opts)
     check_invariants(out, duration=opts["duration"])
     ref, dropped = reference_segments(ev, sessions=ends_map, **opts)
     assert out.attrs["dropped"] == dropped
@@ -598,7 +603,7 @@ def test_matches_reference_and_keeps_invariants(ev, opts, ends):
 @given(rows=st.lists(event, min_size=1, max_size=40), seed=st.integers(0, 2**16))
 def test_row_order_beyond_time_does_not_matter(rows, seed):
     ev = to_frame(rows)
-    out = avi.segments(ev, duration=30.0)
+    out = exact(ev, duration=30.0)
     # Only the order of sessions' first rows and of same-second rows carries meaning; keep
     # those and shuffle the rest by sorting a permutation back into (first row, time) order.
     perm = ev.iloc[np.random.default_rng(seed).permutation(len(ev))]
@@ -611,7 +616,7 @@ def test_row_order_beyond_time_does_not_matter(rows, seed):
     same_second = perm.duplicated(["session_id", "emitted_at"], keep=False)
     if same_second.any():
         return  # list order inside a second is kept among same-kind events; skip those
-    out2 = avi.segments(perm.drop(columns="_k"), duration=30.0)
+    out2 = exact(perm.drop(columns="_k"), duration=30.0)
     pd.testing.assert_frame_equal(out.reset_index(drop=True), out2.reset_index(drop=True))
 
 
@@ -677,7 +682,7 @@ def test_blockwise_reconstruction_equals_one_pass(monkeypatch, with_sessions):
 
 
 def test_ready_with_a_negative_at_is_dropped_and_counted():
-    out = avi.segments(
+    out = exact(
         ev_rows(
             ("ready", 0, -5, None, None),
             ("play", 1, 0, None, None),
@@ -697,7 +702,7 @@ def test_an_inferred_segment_never_starts_below_zero():
         ("pause", 4, 0.5, None, None),
         ("pause", 6, 3, None, None),
     )
-    out = avi.segments(ev)
+    out = exact(ev)
     check_invariants(out)
     assert (out["start"] >= 0).all()
 
@@ -706,13 +711,105 @@ def test_duplicate_column_names_are_a_clear_error():
     ev = make_events(SAMPLE)
     twice = pd.concat([ev, ev[["at"]]], axis=1)
     with pytest.raises(ValueError, match=r"duplicate column names.*'at'"):
-        avi.segments(twice)
+        exact(twice)
 
 
 def test_epoch_milliseconds_are_refused_with_a_hint():
     ev = make_events(SAMPLE)
     ms = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000)
     with pytest.raises(ValueError, match=r"epoch milliseconds.*epoch seconds"):
-        avi.segments(ms)
+        exact(ms)
     seconds = ev.assign(emitted_at=ev["emitted_at"].astype("int64") // 1_000_000_000)
-    assert len(avi.segments(seconds)) == len(avi.segments(ev))
+    assert len(exact(seconds)) == len(exact(ev))
+
+
+# --------------------------------------------------------------------------------------
+# What real players send (research notes §1.8)
+
+
+def test_positions_whole_seconds_get_a_quarter_second_by_default():
+    rows = [("play", 0, 0, None, None), ("pause", 7, 7, None, None)]
+    whole = avi.segments(ev_rows(*rows), duration=60)
+    # The collector's rounding is unknown: floored, the middle of the second is 7.5;
+    # rounded, 7; a quarter second on is the least bad in the worst case of the two.
+    assert spans(whole) == [[0, 7.25]]
+    assert whole.attrs["position_shift"] == 0.25
+    assert spans(avi.segments(ev_rows(*rows), duration=60, positions="floored")) == [[0, 7.5]]
+    assert spans(avi.segments(ev_rows(*rows), duration=60, positions="exact")) == [[0, 7]]
+    # The SDK's float positions are exact.
+    floats = avi.segments(ev_rows(("play", 0, 0, None, None), ("pause", 7, 7.2, None, None)))
+    assert spans(floats) == [[0, pytest.approx(7.2)]]
+    assert floats.attrs["position_shift"] == 0.0
+    with pytest.raises(ValueError, match="positions must be"):
+        avi.segments(ev_rows(*rows), positions="rounded")
+
+
+def test_positions_past_the_duration_mean_the_collector_rounded():
+    # A floored position never exceeds the length: 31 for a 30.6 s video was rounded.
+    out = avi.segments(ev_rows(("play", 0, 0, None, None), ("end", 31, 31, None, None)),
+                       duration=30.6)  # fmt: skip
+    assert out.attrs["position_shift"] == 0.0
+    assert spans(out) == [[0, 30.6]]
+    within = avi.segments(ev_rows(("play", 0, 0, None, None), ("pause", 20, 20, None, None)),
+                          duration=30.6)  # fmt: skip
+    assert within.attrs["position_shift"] == 0.25
+    assert spans(within) == [[0, 20.25]]
+
+
+def test_in_play_seek_with_a_from_ahead_of_the_clock():
+    # Downloaded file: the first in-play seek's from is the stretch's own start (stale);
+    # the second's is ahead of the viewer's 1x: the player ran faster (a rate change sends
+    # nothing) and from is where it was at that change, some time before the seek.
+    out = exact(
+        ev_rows(
+            ("play", 0, 0.0, None, None),
+            ("seek.forward", 10, None, 0.01, 40.0),
+            ("pause", 20, 50.0, None, None),
+            ("resume", 21, 50.0, None, None),
+            ("seek.backward", 41, None, 80.0, 10.0),
+            ("pause", 51, 20.0, None, None),
+        ),
+        duration=90,
+    )
+    got = spans(out)
+    assert got[0] == [0, pytest.approx(10)]  # the clock, not the stale from
+    # (The pause and the resume at 50 join [40, 50] to what follows.) From 50 at 1x for
+    # 20 s reaches 70; from says 80: the origin is at least 80, and at most where 1x takes
+    # it from the earliest moment 80 was reachable (at 2x, 15 s in): 85; the middle.
+    assert got[1] == [40, pytest.approx(82.5)]
+    assert got[2] == [10, 20]
+    assert out["estimated"].tolist() == [True, True, False]
+
+
+def test_in_play_seek_origins_believed_where_the_session_shows_them_fresh():
+    # Still downloading: progress keeps from fresh; the seek's own buffering makes the
+    # clock late, so a from a little behind it, or ahead after a faster stretch, stands.
+    out = exact(
+        ev_rows(
+            ("play", 0, 0.0, None, None),
+            ("seek.forward", 13, None, 10.0, 40.0),
+            ("seek.forward", 20, None, 46.5, 60.0),
+            ("seek.backward", 30, None, 74.0, 20.0),
+            ("pause", 40, 30.0, None, None),
+        ),
+        duration=90,
+    )
+    assert spans(out) == [[0, 10], [40, 46.5], [60, 74], [20, 30]]
+
+
+def test_reload_without_pings_played_until_the_next_ready_it_could_reach():
+    # The legacy form has no heartbeats: a ready 40 s after the play, in the same tab
+    # (same session id), with no pause or end between, is a reload while playing.
+    rows = [
+        ("ready", 0, 0, None, None),
+        ("play", 1, 0, None, None),
+        ("ready", 41, 0, None, None),
+        ("play", 42, 0, None, None),
+        ("pause", 50, 8, None, None),
+    ]
+    out = exact(ev_rows(*rows), duration=90)
+    assert spans(out) == [[0, 39.5], [0, 8]]
+    # The video ends before that ready could come: the tab stopped earlier (a return
+    # days later); the end is left to the evidence (here open_cap seconds).
+    short = exact(ev_rows(*rows), duration=30)
+    assert spans(short)[0] == [0, 5]

@@ -52,15 +52,16 @@ def test_the_documented_sample_decodes_within_3_seconds():
     assert out.attrs["playbacks"] == 4
 
 
-# Errors reached on the committed recordings (pass-count error over true watch time), per
-# folder and form; a regression past these fails. video.js sends nothing for in-play seeks,
-# which no reconstruction can recover from its events.
+# Errors reached on the committed recordings (28 viewers each; pass-count error over true
+# watch time), per folder and form, with a little room; a regression past these fails.
+# video.js sends nothing for in-play seeks, which no reconstruction can recover from its
+# events; "hls" and "hls-slow" send nothing on unload, so their closes are censored.
 BOUNDS = {
-    "hls": {"raw": 0.08, "legacy": 0.11, "legacy-no-unload": 0.11},
-    "hls-destroy": {"raw": 0.06, "legacy": 0.10, "legacy-no-unload": 0.13},
-    "hls-slow": {"raw": 0.08, "legacy": 0.16, "legacy-no-unload": 0.16},
-    "videojs": {"raw": 0.23, "legacy": 0.25, "legacy-no-unload": 0.31},
-    "videojs-slow": {"raw": 0.24, "legacy": 0.26, "legacy-no-unload": 0.36},
+    "hls": {"raw": 0.045, "legacy": 0.08, "legacy-no-unload": 0.09},
+    "hls-destroy": {"raw": 0.02, "legacy": 0.06, "legacy-no-unload": 0.095},
+    "hls-slow": {"raw": 0.05, "legacy": 0.07, "legacy-no-unload": 0.07},
+    "videojs": {"raw": 0.17, "legacy": 0.19, "legacy-no-unload": 0.23},
+    "videojs-slow": {"raw": 0.18, "legacy": 0.19, "legacy-no-unload": 0.23},
 }
 
 
