@@ -137,24 +137,28 @@ def _position_shift(ev: pd.DataFrame, positions: str, duration: np.ndarray) -> f
 
     ``"floored"``: 0.5; ``"exact"``: 0. ``"auto"`` decides from the data: positions that
     are not all whole numbers are exact (the SDK's floats); whole numbers (the legacy API's)
-    are rounded when one exceeds its session's known duration, which a floored position
-    never does, and otherwise of unknown rounding (``_UNKNOWN_ROUNDING_SHIFT``).
+    are rounded when an ``end`` is past its session's known duration, which a floored
+    position never is, and otherwise of unknown rounding (``_UNKNOWN_ROUNDING_SHIFT``).
     """
     if positions != "auto":
         return 0.5 if positions == "floored" else 0.0
     cols = [
-        ev[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in ("at", "seek_from", "seek_to")
+        ev[c].to_numpy(dtype=np.float32, na_value=np.nan) for c in ("at", "seek_from", "seek_to")
     ]
     with np.errstate(invalid="ignore"):
-        whole = all(bool(np.all((x == np.floor(x)) | ~np.isfinite(x))) for x in cols)
-        if not whole or not any(bool(np.any(x > 0)) for x in cols):
+        # Whole numbers only (NaN, a missing value, does not count either way).
+        if not all(bool(np.all((np.rint(x) == x) | np.isnan(x))) for x in cols):
             return 0.0
+        if not any(np.nanmax(x, initial=0.0) > 0 for x in cols):
+            return 0.0
+        # An end past its session's duration (where a rounding collector puts the end of a
+        # video whose length has a fraction of .5 or more).
         codes = ev["session_id"].cat.codes.to_numpy()
-        known = (codes >= 0) & (codes < len(duration))
-        dur = np.full(len(codes), np.nan)
-        dur[known] = duration[codes[known]]
-        rounded = any(bool(np.any(x > dur + 1e-6)) for x in cols)
-    return 0.0 if rounded else _UNKNOWN_ROUNDING_SHIFT
+        rows = np.flatnonzero((_type_codes(ev["type"]) == _END) & (codes >= 0))
+        rows = rows[codes[rows] < len(duration)]
+        if np.any(cols[0][rows] > duration[codes[rows]] + 1e-6):
+            return 0.0  # the collector rounded
+    return _UNKNOWN_ROUNDING_SHIFT
 
 
 def _validate_events(events: Any) -> pd.DataFrame:

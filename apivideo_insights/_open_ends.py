@@ -36,19 +36,24 @@ class _Runs:
         self.csum = np.concatenate([[0.0], np.cumsum(self.length)])
         self.n_groups = n_groups
         self.pooled = False  # groups are sessions: no pooling across them
-        self.all = np.sort(length)
+        self.all = np.sort(length) if self.pooled else np.empty(0)
         self.all_csum = np.concatenate([[0.0], np.cumsum(self.all)])
 
     @classmethod
     def of(cls, raws: list[_Raw], video: np.ndarray) -> _Runs:
+        n_groups = int(video.max()) + 2 if len(video) else 1
+        # Only the groups of open segments are ever asked about: the others' runs need no
+        # sorting (most of the work, when most sessions end closed).
+        asked = np.zeros(n_groups, dtype=bool)
+        for raw in raws:
+            asked[video[raw.s[raw.is_open]]] = True
         groups, lengths = [], []
         for raw in raws:
-            done = raw.run_done
+            done = raw.run_done & asked[video[raw.s]]
             groups.append(video[raw.s[done]])
             lengths.append((raw.t_close[done] - raw.t_open[done]) / _NS)
         g = np.concatenate(groups) if groups else np.empty(0, np.int64)
         length = np.concatenate(lengths) if lengths else np.empty(0)
-        n_groups = int(video.max()) + 2 if len(video) else 1
         # Unknown video: a group of its own (pooled with nothing but the fallback).
         g = np.where(g >= 0, g, n_groups - 1).astype(np.float64)
         return cls(g, length, n_groups)

@@ -481,12 +481,11 @@ def _playback_rates(
     wall_sum = np.where(own, wall_sum, wall_s)
     # Integer data: every position whole and every time on a whole second.
     # (NaN and inf give NaN here, which is not > 0: only real fractions count.)
-    # (Whole-second positions were shifted by ``shift``: what they were counts.)
     frac = t % _NS != 0
-    for x in (at, fr, to):
-        whole = np.where(x > 0, x - np.float32(shift), x) if shift else x
+    # Positions are shifted only when every one of them was whole: only times can tell.
+    for x in () if shift else (at, fr, to):
         with np.errstate(invalid="ignore"):
-            frac |= (whole - np.floor(whole)) > 0
+            frac |= (x - np.floor(x)) > 0
     coarse = np.bincount(pb, weights=frac, minlength=n_pb) == 0
     lo = min(max(min_rate, _RATE_FLOOR), max_rate)
     with np.errstate(divide="ignore", invalid="ignore"):

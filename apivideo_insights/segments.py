@@ -311,9 +311,26 @@ def segments(
     ]
     if len(parts) == 1:
         return parts[0]
-    frame = pd.concat(parts, ignore_index=True)
+    frame = _concat_blocks(parts)
     frame.attrs = _merge_attrs([part.attrs for part in parts])
     return frame
+
+
+def _concat_blocks(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The blocks' frames one after the other, as ``pd.concat(parts, ignore_index=True)``
+    would give them, without its union of categories: every block's ``session_id`` has the
+    input's own dtype, so its codes can simply be joined."""
+    columns: dict[str, Any] = {}
+    for name in parts[0].columns:
+        first = parts[0][name]
+        if isinstance(first.dtype, pd.CategoricalDtype) and all(
+            p[name].dtype == first.dtype for p in parts
+        ):
+            codes = np.concatenate([p[name].cat.codes.to_numpy() for p in parts])
+            columns[name] = pd.Categorical.from_codes(codes, dtype=first.dtype)
+        else:
+            columns[name] = pd.concat([p[name] for p in parts], ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 #: Inputs larger than this are reconstructed a block of whole sessions at a time, each of
