@@ -86,6 +86,13 @@ def data_notes(attrs: Mapping[str, Any]) -> list[str]:
             f"stretches lasted, {closed['session']:,} from when the session ended"
             + (f"; {float(share):.0%} of the watched time is estimated." if share else ".")
         )
+    shift = attrs.get("position_shift")
+    if isinstance(shift, int | float) and shift > 0:
+        # segments' rule 1: the legacy API's whole seconds stand for a span of positions.
+        lines.append(
+            "Player positions came in whole seconds (the legacy API's); each was read "
+            f"{float(shift):g} s on, toward the middle of the second it stands for."
+        )
     inferred = _n(attrs.get("inferred"))
     if inferred:
         lines.append(f"{inferred:,} lost 'play' events were inferred from what followed them.")

@@ -38,3 +38,12 @@ def test_open_ends_say_how_their_end_was_estimated():
     assert line.startswith("4 stretches were still playing")
     assert "1 from the player's 10-second pings, 2 from how long" in line
     assert line.endswith("; 25% of the watched time is estimated.")
+
+
+def test_whole_second_positions_say_how_they_were_read():
+    (line,) = data_notes({"position_shift": 0.25})
+    assert line == (
+        "Player positions came in whole seconds (the legacy API's); each was read 0.25 s on, "
+        "toward the middle of the second it stands for."
+    )
+    assert data_notes({"position_shift": 0.0}) == []
