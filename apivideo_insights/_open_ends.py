@@ -96,9 +96,12 @@ def _censored_ends(
     The end is interval-censored: it came after the last sign of life (the playback's last
     event; its last heartbeat; the session's ``ended_at`` for its last playback) and before
     the next ``ready`` of the session and, where pings are known, before the next timer ping
-    would have come. Within that interval: its middle when pings bound it, else the mean
-    length of the viewer's own runs that last that long (``_Runs``), else ``open_cap`` seconds
-    after the last sign of life.
+    would have come. A next ``ready`` is a reload while playing (the end half a second
+    before it) when it came within one ping of the last sign of life, or, without pings, when
+    the playback could reach it before the ``duration`` (per session code; NaN: unknown, no).
+    Otherwise, within that interval: its middle when pings bound it, else the mean length of
+    the viewer's own runs that last that long (``_Runs``), else ``open_cap`` seconds after the
+    last sign of life.
     """
     n = len(raw.s)
     bound = raw.t_close.copy()

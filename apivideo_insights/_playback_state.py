@@ -262,9 +262,9 @@ def _closed_ends(
         pb_c, trusted, cand - s0, wall, ev.n_pb, pb, ev.s, ev.pb_start, at, fr, ev.to, t,
         min_rate=min_rate, max_rate=max_rate, shift=shift,
     )  # fmt: skip
-    # An in-play seek's true origin is where the clock puts the player; a ``from`` behind
-    # it is stale (the player's position at its last media event, often where the stretch
-    # began), so the clock is preferred.
+    # In a session whose origins go stale (``_fresh_origins``), an in-play seek's true
+    # origin is where the clock puts the player; a ``from`` behind it is the player's
+    # position at its last media event, often where the stretch began: the clock wins.
     fresh = _fresh_origins(ev.s[cc], seek_open[cc], cand, s0, wall, tolerance=tolerance)
     with np.errstate(invalid="ignore"):
         stale = seek_open[cc] & (cand < s0 + wall * rate_pb[pb_c] - tolerance) & ~fresh
