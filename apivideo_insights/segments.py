@@ -18,8 +18,8 @@ The rules, in order (each lives in the module of its stage: 1-2 in ``_event_orde
    estimated from the wall clock instead. Whole-second positions (the legacy API's
    integers: ``positions="auto"``) stand for a span of the player's positions: each above 0
    is read a quarter second on (floored, the middle is 0.5 s on; rounded, 0; a quarter is
-   the least bad of both in the worst case), or as given when one exceeds its session's
-   duration (the collector then rounded); ``attrs["position_shift"]`` says which.
+   the least bad of both in the worst case), or as given when an ``end`` is past its
+   session's duration (the collector then rounded); ``attrs["position_shift"]`` says which.
 2. **Order.** Events are sorted by session (in order of first appearance), then
    ``emitted_at``; ties (with the API's
    one-second timestamps: the same second) go closing events (``pause``, ``end``) first, then
@@ -221,7 +221,7 @@ def segments(
         Seconds of watching assumed after the last sign of life when nothing else tells.
     positions : {"auto", "floored", "exact"}, default "auto"
         How to read whole-second positions (rule 1 of the module docstring): ``"auto"``
-        reads the legacy API's integers a quarter second on unless one exceeds its
+        reads the legacy API's integers a quarter second on unless an ``end`` is past its
         session's duration (then as given), and float positions as given; ``"floored"``
         reads every position above 0 half a second on; ``"exact"`` as given.
 
