@@ -318,7 +318,7 @@ def merge_attrs(attrs: Sequence[Mapping[str, object]]) -> dict[str, object]:
         if key == _EDGES:
             continue
         values = [a[key] for a in attrs if key in a]
-        merged = _same(values) if key in _PARAMETERS else _merge_values(values)
+        merged = _same(values) if key in PARAMETER_ATTRS else _merge_values(values)
         if merged is not _DISAGREE:
             out[key] = merged
     return out
@@ -326,7 +326,7 @@ def merge_attrs(attrs: Sequence[Mapping[str, object]]) -> dict[str, object]:
 
 _DISAGREE = object()
 #: attrs that echo an argument (the same in every partition), not counts to add up.
-_PARAMETERS = frozenset(
+PARAMETER_ATTRS = frozenset(
     {
         "bin_size",
         "bins",

@@ -124,7 +124,7 @@ import pandas as pd
 from . import _durations
 from . import schema as _schema
 from ._clean_up import _finish
-from ._dask import dask_aware
+from ._dask import PARAMETER_ATTRS, dask_aware
 from ._event_order import (
     _END,
     _NAT,
@@ -379,11 +379,12 @@ def _session_blocks(codes: np.ndarray, size: int) -> Iterator[np.ndarray]:
 
 
 def _merge_attrs(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Add up the blocks' counts (``options`` and ``position_shift``, decided for the
-    whole input, are the same in every block)."""
+    """Add up the blocks' counts; attrs that echo what was decided for the whole input
+    (``options``, ``position_shift``: ``_dask.PARAMETER_ATTRS``) are the same in every
+    block."""
     merged: dict[str, Any] = {}
     for key, value in parts[0].items():
-        if key in ("options", "position_shift"):
+        if key in PARAMETER_ATTRS:
             merged[key] = value
         elif key == "estimated_share":
             continue
