@@ -83,7 +83,7 @@ from .schema import EVENT_TYPE_DTYPE, SEGMENT_COLUMNS, empty_frame
 F = TypeVar("F", bound=Callable[..., object])
 _STR = pd.Series([], dtype="str").dtype
 
-__all__ = ["collect", "dask_aware", "is_dask_collection"]
+__all__ = ["PARAMETER_ATTRS", "collect", "dask_aware", "is_dask_collection"]
 
 _DASK_NOTE = (
     "The first argument may also be a dask DataFrame partitioned by session (no session\n"
