@@ -564,6 +564,31 @@ def test_hlsjs_profile_sends_stale_in_play_seek_origins() -> None:
     assert len(replays) and (replays["seek_to"] == 0).all()
 
 
+def test_rate_switches_within_a_stretch_move_the_stale_origins_and_nothing_else() -> None:
+    kw = {"now": NOW, "sessions": 600, "collector": "hlsjs"}
+    plain = simulate(3, **kw)
+    switched = simulate(3, rate_changes=0.5, **kw)
+    # The same viewers watch the same media; the switched stretches take less wall time.
+    media = ["session_id", "playback", "start", "end"]
+    pd.testing.assert_frame_equal(switched.truth[media], plain.truth[media])
+    video = switched.truth["video_id"].notna()
+    faster = switched.truth.loc[video, "rate"] > plain.truth.loc[video, "rate"] + 1e-9
+    assert 0.1 < faster.mean() < 0.6
+    wall = (switched.truth["ended_at"] - switched.truth["started_at"]).dt.total_seconds()
+    mean_rate = (switched.truth["end"] - switched.truth["start"]) / wall
+    long = video & (wall > 1)
+    assert np.allclose(mean_rate[long], switched.truth.loc[long, "rate"], rtol=0.02)
+    # An in-play seek's stale origin is then the switch back, past the stretch's start.
+    starts = switched.truth[["session_id", "start", "end"]].astype({"session_id": str})
+    seeks = _seeks_in_play(switched).astype({"session_id": str}).rename_axis("row")
+    pairs = seeks.reset_index().merge(starts, on="session_id")
+    inside = (pairs["seek_from"] > pairs["start"] + 2) & (pairs["seek_from"] < pairs["end"])
+    assert inside.groupby(pairs["row"]).any().mean() > 0.1
+    assert switched.meta["args"]["rate_changes"] == 0.5
+    with pytest.raises(ValueError, match="rate_changes"):
+        simulate(3, now=NOW, sessions=10, rate_changes=1.5)
+
+
 def test_plugin_profile_sends_nothing_on_unload_and_loses_what_was_queued() -> None:
     kw = {"now": NOW, "sessions": 800}
     destroy = simulate(4, collector="hlsjs", **kw)
@@ -603,8 +628,14 @@ def test_pings_precision_and_viewer_variants() -> None:
 def test_reconstruction_holds_on_every_profile() -> None:
     from apivideo_insights.sandbox.world import pass_difference
 
-    for collector in ("hlsjs", "hlsjs_downloading", "hlsjs_plugin"):
-        w = simulate(6, now=NOW, sessions=800, collector=collector)
+    profiles: list[tuple[str, dict[str, Any]]] = [
+        ("hlsjs", {}),
+        ("hlsjs_downloading", {}),
+        ("hlsjs_plugin", {}),
+        ("hlsjs", {"rate_changes": 0.3}),  # 2x for a while, unreported
+    ]
+    for collector, extra in profiles:
+        w = simulate(6, now=NOW, sessions=800, collector=collector, **extra)
         out = avi.segments(w.events, sessions=w.sessions, duration=w.durations)
         truth = w.truth[w.truth["video_id"].notna()]
         out = out[out["video_id"].notna()]

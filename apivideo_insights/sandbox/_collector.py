@@ -132,6 +132,9 @@ class Transitions:
     # Where and when the stretch that ends here began (real profiles' stale seek origins).
     p: np.ndarray | None = None
     t_start: np.ndarray | None = None
+    # The position at the stretch's last media event other than timeupdate (``p``, or where
+    # a rate switch came back to 1x): what a stale in-play seek origin reports.
+    origin: np.ndarray | None = None
 
 
 #: Codes stored in the ``quirk`` column of events (0: a clean event).
@@ -274,6 +277,7 @@ class _Rows:
         self.x, self.y, self.d = tr.x[rows], tr.y[rows], tr.duration[rows]
         self.p = tr.p[rows] if tr.p is not None else None
         self.t_start = tr.t_start[rows] if tr.t_start is not None else None
+        self.origin = tr.origin[rows] if tr.origin is not None else self.p
         self.t_stop, self.t_res, self.t_close = tr.t_stop[rows], tr.t_res[rows], tr.t_close[rows]
         self.plan = {name: values[rows] for name, values in tr.plan.items()}
         self.base, self.out, self.q, self.rng = base, out, q, rng
@@ -289,7 +293,7 @@ class _Rows:
         out.n = int(keep.sum())
         for name in ("x", "y", "d", "t_stop", "t_res", "t_close", "base", "x_at", "lagged"):
             setattr(out, name, getattr(self, name)[keep])
-        for name in ("p", "t_start"):
+        for name in ("p", "t_start", "origin"):
             if getattr(self, name) is not None:
                 setattr(out, name, getattr(self, name)[keep])
         out.plan = {name: values[keep] for name, values in self.plan.items()}
@@ -554,7 +558,7 @@ def _real_scrub(r: _Rows, c: Collector) -> None:
     if not heard.any():
         return
     r = r.subset(heard)
-    p = r.p if r.p is not None else np.zeros(r.n)
+    p = r.origin if r.origin is not None else np.zeros(r.n)
     u = r.rng.random(r.n)
     if c.seek_origin == "stretch":
         frm = p

@@ -83,6 +83,7 @@ def simulate(
     reload_gap: float | None = None,
     rates: Mapping[float, float] | None = None,
     stalls: float = 0.0,
+    rate_changes: float = 0.0,
 ) -> World:
     """Build a simulated api.video project with known ground truth.
 
@@ -141,6 +142,11 @@ def simulate(
     stalls : float, default 0.0
         Mean share of wall time a playing viewer spends stalled (buffering: time passes,
         the position does not, and nothing is reported).
+    rate_changes : float, default 0.0
+        Share of watched stretches (8 media seconds or more) during part of which the viewer
+        switches to 2x and back, as the real-browser ``scrubber`` does; nothing is reported.
+        The switch back is a media event, so the hls.js-like profiles' stale in-play seek
+        origins are then its position, not the stretch's start.
 
     Returns
     -------
@@ -193,7 +199,7 @@ def simulate(
         if not 0 <= float(value) <= 1:
             raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
     q = resolve_quirks(quirks)
-    form = _form(collector, precision, reload_gap, rates, stalls)
+    form = _form(collector, precision, reload_gap, rates, stalls, rate_changes)
     stamp = _now(now)
     now_ns = int(stamp.value)
 
@@ -245,6 +251,7 @@ def simulate(
             "reload_gap": reload_gap,
             "rates": dict(form["rates"]),
             "stalls": stalls,
+            "rate_changes": rate_changes,
         },
         "quirks": q,
         "profiles": profiles,
@@ -267,7 +274,12 @@ _DEFAULT_RATES: dict[float, float] = {1.0: 82, 1.25: 5, 1.5: 8, 2.0: 5}
 
 
 def _form(
-    collector: Any, precision: Any, reload_gap: Any, rates: Any, stalls: Any
+    collector: Any,
+    precision: Any,
+    reload_gap: Any,
+    rates: Any,
+    stalls: Any,
+    rate_changes: Any = 0.0,
 ) -> dict[str, Any]:
     """How the stream is written: the collector profile, precision and viewer variants."""
     if collector != "textbook" and collector not in COLLECTORS:
@@ -285,12 +297,15 @@ def _form(
         raise ValueError(f"rates must map rates in (0, 4] to weights >= 0, not {rates!r}")
     if not (isinstance(stalls, int | float) and 0 <= stalls < 1):
         raise ValueError(f"stalls must be a share in [0, 1), not {stalls!r}")
+    if not (isinstance(rate_changes, int | float) and 0 <= rate_changes <= 1):
+        raise ValueError(f"rate_changes must be a share in [0, 1], not {rate_changes!r}")
     return {
         "collector": collector,
         "precision": precision,
         "reload_gap": reload_gap,
         "rates": {float(r): float(w) for r, w in mix.items()},
         "stalls": float(stalls),
+        "rate_changes": float(rate_changes),
     }
 
 
@@ -910,6 +925,7 @@ def _behave(
     replay_rate: float,
     max_steps: int,
     stalls: float = 0.0,
+    rate_changes: float = 0.0,
 ) -> tuple[list[Transitions], tuple[list[np.ndarray], ...], np.ndarray, np.ndarray, np.ndarray]:
     """Run the viewers step by step, every active playback at once.
 
@@ -950,6 +966,13 @@ def _behave(
         stall_rng = np.random.default_rng(rng.integers(2**63))
         slow = 1.0 - np.minimum(stall_rng.exponential(stalls, p_total), 0.8)
         rate = rate * np.where(live, 1.0, slow)
+    # Switches to 2x and back within a stretch: a generator spawned from the world's seed,
+    # so that the viewers (every other draw) stay the same with or without them.
+    switch_rng = None
+    if rate_changes > 0:
+        seeds = rng.bit_generator.seed_seq
+        assert isinstance(seeds, np.random.SeedSequence)  # default_rng's, never a legacy one
+        switch_rng = np.random.default_rng(seeds.spawn(1)[0])
     for step in range(1, max_steps + 1):
         if active.size == 0:
             break
@@ -968,8 +991,12 @@ def _behave(
         at_end = x >= dd
         what = np.where(at_end, 5, what)
         t_stop = t + (x - p) / r
+        origin, r_true = p, r
+        if switch_rng is not None:
+            t_stop, origin, r_true = _switch_rates(switch_rng, p, x, t, t_stop, r, live[active],
+                                                   share=rate_changes)  # fmt: skip
         watched = x > p
-        for store, values in zip(truth, (active, p, x, t, t_stop, r), strict=True):
+        for store, values in zip(truth, (active, p, x, t, t_stop, r_true), strict=True):
             store.append(values[watched])
 
         uu = rng.random((m, 6))
@@ -1042,6 +1069,7 @@ def _behave(
                 duration=dd,
                 p=p,
                 t_start=t,
+                origin=origin,
             )
         )
         stopping = lv_now | (en & ~again)
@@ -1054,6 +1082,34 @@ def _behave(
         active = active[keep]
 
     return steps, truth, span, final_kind, stop_t
+
+
+def _switch_rates(
+    rng: np.random.Generator,
+    p: np.ndarray,
+    x: np.ndarray,
+    t: np.ndarray,
+    t_stop: np.ndarray,
+    r: np.ndarray,
+    live: np.ndarray,
+    *,
+    share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stretches ``[p, x]`` of which a middle part ``[q1, q2]`` plays at 2x: when they
+    stop, the position at the switch back (the last media event before any in-play seek)
+    and their mean rate."""
+    m = len(p)
+    span = x - p
+    u = rng.random((m, 3))
+    fast = ~live & (r < 2.0) & (span >= 8.0) & (u[:, 0] < share)
+    q1 = p + span * (0.2 + 0.3 * u[:, 1])
+    q2 = q1 + span * (0.2 + 0.2 * u[:, 2])
+    saved = (q2 - q1) * (1.0 / r - 0.5)
+    t_stop = np.where(fast, t_stop - saved, t_stop)
+    origin = np.where(fast, q2, p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_rate = np.where(fast, span / (t_stop - t), r)
+    return t_stop, origin, mean_rate
 
 
 def _chunk(
@@ -1090,7 +1146,12 @@ def _chunk(
         rates=form["rates"],
     )
     steps, truth, span, final_kind, stop_t = _behave(
-        rng, pb, replay_rate=replay_rate, max_steps=max_steps, stalls=form["stalls"]
+        rng,
+        pb,
+        replay_rate=replay_rate,
+        max_steps=max_steps,
+        stalls=form["stalls"],
+        rate_changes=form["rate_changes"],
     )
     collector = form["collector"]
     sess, first, k_in, loads = pb.sess, pb.first, pb.k_in, pb.loads
