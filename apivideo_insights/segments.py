@@ -79,10 +79,13 @@ The rules, in order (each lives in the module of its stage: 1-2 in ``_event_orde
    mean length of the viewer's own uninterrupted runs (those a pause or an end closed, in
    the same session; so the result never depends on other sessions, blocks or dask
    partitions) that fall within that interval, with 3 such runs at least; else the
-   interval's middle when pings bound it, else ``open_cap`` seconds after the last sign of
-   life. ``"cap"`` is the older rule (``ended_at``, else ``open_cap``
-   seconds after the last event, never after the next ``ready``); ``"drop"`` drops those
-   segments. The end is ``start + elapsed * rate`` and estimated.
+   interval's middle when pings bound it; else, the duration known, a length between the
+   last sign of life and the moment the playback would have reached the duration (it did
+   not: the pause and the end are sent at once), log-uniform there (no time scale
+   assumed: the mean leans to shorter stretches, as drop-off does); else ``open_cap``
+   seconds after the last sign of life. ``"cap"`` is the older rule (``ended_at``, else
+   ``open_cap`` seconds after the last event, never after the next ``ready``); ``"drop"``
+   drops those segments. The end is ``start + elapsed * rate`` and estimated.
 7. **Clean up.** Positions are clamped to ``[0, duration]``; segments starting at or past
    the duration, or shorter than ``min_length``, are dropped; segments of one playback that
    touch (``|next start - previous end| <= merge_gap``) are merged, so that a pause/resume
@@ -218,7 +221,8 @@ def segments(
         last; rule 6 of the module docstring), or closed ``open_cap`` seconds after the
         playback's last event (``ended_at`` for the last playback), or dropped.
     open_cap : float, default 5.0
-        Seconds of watching assumed after the last sign of life when nothing else tells.
+        Seconds of watching assumed after the last sign of life when nothing else tells
+        (no pings, too few runs of the viewer's own, and no known duration).
     positions : {"auto", "floored", "exact"}, default "auto"
         How to read whole-second positions (rule 1 of the module docstring): ``"auto"``
         reads the legacy API's integers a quarter second on unless an ``end`` is past its

@@ -302,10 +302,14 @@ def test_duration_series_by_session_or_by_video():
 
 def test_open_at_end_policies():
     ev = ev_rows(("play", 0, 0, None, None), ("seek.forward", 10, None, 10, 20))
-    capped = exact(ev, duration=100)
+    # Nothing bounds it but the duration (80 s remained): log-uniform between 1 s and 80 s.
+    estimated = exact(ev, duration=100)
+    assert spans(estimated)[0] == [0, 10]
+    assert spans(estimated)[1] == pytest.approx([20, 20 + 79 / np.log(80)], abs=1e-6)
+    assert estimated["estimated"].tolist() == [False, True]
+    assert estimated.attrs["open_at_end"] == 1
+    capped = exact(ev, duration=100, open_end="cap")
     assert spans(capped) == [[0, 10], [20, 25]]  # open_cap: 5 s past the last event
-    assert capped["estimated"].tolist() == [False, True]
-    assert capped.attrs["open_at_end"] == 1
     dropped = exact(ev, duration=100, open_end="drop")
     assert spans(dropped) == [[0, 10]]
     assert dropped.attrs["dropped"]["open_at_end"] == 1
@@ -810,6 +814,33 @@ def test_reload_without_pings_played_until_the_next_ready_it_could_reach():
     out = exact(ev_rows(*rows), duration=90)
     assert spans(out) == [[0, 39.5], [0, 8]]
     # The video ends before that ready could come: the tab stopped earlier (a return
-    # days later); the end is left to the evidence (here open_cap seconds).
+    # days later); the end is left to the evidence (the next test's rule).
     short = exact(ev_rows(*rows), duration=30)
-    assert spans(short)[0] == [0, 5]
+    assert spans(short)[0] == pytest.approx([0, 29 / np.log(30)], abs=1e-6)
+
+
+def test_a_stretch_nothing_bounds_ends_before_it_would_have_reached_the_duration():
+    # A play, then nothing until a ready three days later: no pings, no runs of the
+    # viewer's own. The playback did not reach the duration (a pause and an end are sent at
+    # once), so its length lies between 1 s (the clock's resolution) and the 30 s that
+    # remained, log-uniform there: (30 - 1) / ln(30 / 1), shorter than the middle.
+    days = 3 * 86400
+    rows = [
+        ("ready", 0, 0, None, None),
+        ("play", 1, 0, None, None),
+        ("ready", days, 0, None, None),
+        ("play", days + 1, 0, None, None),
+        ("pause", days + 9, 8, None, None),
+    ]
+    out = exact(ev_rows(*rows), duration=30)
+    first = spans(out)[0]
+    assert first[0] == 0
+    assert first[1] == pytest.approx(29 / np.log(30), abs=1e-6)
+    assert out["estimated"].iloc[0]
+    # Started later in the video, less remained: a shorter estimate.
+    later = [("ready", 0, 0, None, None), ("resume", 1, 20, None, None), *rows[2:]]
+    first_later = spans(exact(ev_rows(*later), duration=30))[0]
+    assert first_later == pytest.approx([20, 20 + 9 / np.log(10)], abs=1e-6)
+    # No duration known: nothing bounds it, and open_cap seconds are assumed.
+    unknown = exact(ev_rows(*rows), duration=None, open_cap=7.0)
+    assert spans(unknown)[0] == [0, 7]
