@@ -102,7 +102,7 @@ def _censored_ends(
     Otherwise, within that interval: its middle when pings bound it, else the mean length of
     the viewer's own runs that last that long (``_Runs``), else, when the duration is known,
     the expected end before the playback would have reached it (a pause and an end are sent
-    at once, so it did not: :func:`_scale_free_end`), else ``open_cap`` seconds after the
+    at once, so it did not: :func:`_scale_free_length`), else ``open_cap`` seconds after the
     last sign of life.
     """
     n = len(raw.s)
@@ -156,13 +156,13 @@ def _censored_ends(
     # (never past the next ready).
     est = np.where(pinged, mid, np.minimum(alive + round(open_cap * _NS), upper))
     with np.errstate(invalid="ignore", divide="ignore"):
-        to_end = (duration[sess] - raw.start[rows]) / raw.rate[rows]
-    bounded = ~pinged & ~reload & np.isfinite(to_end) & (to_end > 0)
-    by_end = np.minimum(
-        upper, t_open + np.round(np.where(bounded, to_end, 0.0) * _NS).astype(np.int64)
-    )
-    bounded &= by_end > alive
-    est = np.where(bounded, _scale_free_end(t_open, alive, by_end), est)
+        lived = (alive - t_open) / _NS
+        # Seconds from the opening to the duration at the playback's rate (NaN: unknown), or
+        # to ``upper`` if sooner.
+        hi = np.minimum((duration[sess] - raw.start[rows]) / raw.rate[rows], (upper - t_open) / _NS)
+        bounded = ~pinged & ~reload & np.isfinite(hi) & (hi > lived)
+    length = _scale_free_length(lived, np.where(bounded, hi, lived))
+    est = np.where(bounded, t_open + np.round(length * _NS).astype(np.int64), est)
     used_runs = np.zeros(len(rows), dtype=bool)
     if runs is not None:
         # Within the interval, how long the video's uninterrupted runs last.
@@ -180,27 +180,26 @@ def _censored_ends(
     return bound, by_beats, by_runs
 
 
-def _scale_free_end(t_open: np.ndarray, alive: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """The expected end (ns) of stretches that opened at ``t_open``, lasted past ``alive``
-    and ended by ``upper``, when nothing sets a time scale: a length ``L`` log-uniform on
-    ``[lo, hi]`` (the prior that does not change with the unit of time), whose mean is
+def _scale_free_length(lived: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The expected length (seconds) of stretches known to have lasted ``lived`` seconds and
+    to have ended by ``hi``, when nothing sets a time scale: log-uniform on ``[lo, hi]``
+    (the prior that does not change with the unit of time), whose mean is
     ``(hi - lo) / ln(hi / lo)``. Unlike the middle, it leans to the short lengths that
     viewers' drop-off makes common, and it tends to the middle as ``hi / lo`` nears 1.
 
-    >>> s = 1_000_000_000
-    >>> end = _scale_free_end(np.array([0]), np.array([10 * s]), np.array([20 * s]))
-    >>> round(float(end[0]) / s, 2)  # alive at 10 s, gone by 20 s: 10 / ln 2, not 15
-    14.43
+    >>> round(float(_scale_free_length(np.array([10.0]), np.array([20.0]))[0]), 3)
+    14.427
+
+    (``10 / ln 2``: nearer 10 than the middle, 15.)
     """
-    lo = np.maximum((alive - t_open) / _NS, _MIN_LIVED)
-    hi = np.maximum((upper - t_open) / _NS, lo)
+    lo = np.maximum(lived, _MIN_LIVED)
+    hi = np.maximum(hi, lo)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(hi > lo * (1 + 1e-9), (hi - lo) / np.log(hi / lo), lo)
-    end = t_open + np.round(mean * _NS).astype(np.int64)
-    return np.asarray(np.clip(end, alive, upper))
+    return np.asarray(np.clip(mean, lived, hi))
 
 
-#: Seconds a stretch has lasted at least, for :func:`_scale_free_end` (the legacy clock's
+#: Seconds a stretch has lasted at least, for :func:`_scale_free_length` (the legacy clock's
 #: resolution): a last sign of life at the opening itself does not put the end there.
 _MIN_LIVED = 1.0
 
