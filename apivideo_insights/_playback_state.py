@@ -273,17 +273,18 @@ def _closed_ends(
     # while (rate changes send nothing), and ``from`` is where it was at its last media
     # event, some time before the seek. The origin is then interval-censored between
     # ``from`` and where the viewer's rate takes it from the earliest moment the player
-    # could have been at ``from`` (reached at ``max_rate``): its middle.
-    with np.errstate(invalid="ignore"):
-        ahead = (
-            seek_open[cc]
-            & good
-            & (cand > s0 + wall * np.maximum(rate_pb[pb_c], 1.0) + tolerance)
-            & ~fresh
-        )
+    # could have been at ``from`` (reached at ``max_rate``): its middle. A ``from`` only a
+    # little ahead may be rounding rather than speed, so it moves there in proportion to
+    # how far ahead it is, all the way from ``tolerance`` on (no jump at a border that
+    # whole-second data often sits on).
+    with np.errstate(invalid="ignore", divide="ignore"):
+        over = cand - (s0 + wall * np.maximum(rate_pb[pb_c], 1.0))
+        ahead = seek_open[cc] & good & (over > 0) & ~fresh
+        weight = np.clip(over / tolerance, 0.0, 1.0)
     since = np.maximum(wall - (cand - s0) / max_rate, 0.0)
-    cand = np.where(ahead, np.minimum(cand + since * rate_pb[pb_c] / 2, s0 + wall * max_rate), cand)
-    del trusted, stale, since, fresh
+    middle = np.minimum(cand + since * rate_pb[pb_c] / 2, s0 + wall * max_rate)
+    cand = np.where(ahead, cand + weight * (middle - cand), cand)
+    del trusted, stale, since, fresh, over, weight, middle
     rate = rate_pb[pb[oi]]
     end = np.full(len(oi), np.nan)
     clock_end = s0 + wall * rate[closed]

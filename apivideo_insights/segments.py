@@ -57,9 +57,11 @@ The rules, in order (each lives in the module of its stage: 1-2 in ``_event_orde
    ``timeupdate``: once the file is downloaded, often where the stretch began. A session
    whose in-play seeks show that sign (a ``from`` at its stretch's start, more than
    ``tolerance`` seconds after it opened) has stale origins: a ``from`` more than
-   ``tolerance`` behind ``start + W * rate`` gives way to the clock, and one more than
-   ``tolerance`` ahead of ``start + W * max(rate, 1)`` (a faster stretch; rate changes send
-   nothing) is a lower bound, moved to the middle of what is reachable after it (estimated).
+   ``tolerance`` behind ``start + W * rate`` gives way to the clock, and one ahead of
+   ``start + W * max(rate, 1)`` (a faster stretch; rate changes send nothing) is a lower
+   bound, moved toward the middle of what is reachable after it, all the way once it is
+   ``tolerance`` ahead and in proportion below that (whole-second data often sits at the
+   border; estimated).
    Elsewhere (a file still downloading, whose ``progress`` events keep ``from`` fresh) a
    ``from`` past its stretch's start is believed. A ``pause``/``end`` the clock cannot
    reach from the start (a seek that sent nothing, as video.js does while playing) splits

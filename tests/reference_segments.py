@@ -241,11 +241,16 @@ def reference_segments(
             # An in-play seek's ``from`` behind where the clock puts the player is stale.
             if kind == "seek" and not est and not fresh and end < start + wall * rate - tolerance:
                 est = True
-            # Ahead of it: a faster stretch, and ``from`` some time before the seek.
+            # Ahead of it: a faster stretch, and ``from`` some time before the seek; moved
+            # toward the middle of what is reachable, fully from ``tolerance`` ahead on.
             moved = False
-            if kind == "seek" and not est and not fresh and end > start + wall * rate + tolerance:
+            judged = kind == "seek" and not est and not fresh
+            over = end - (start + wall * max(rate, 1.0)) if judged else 0.0
+            if over > 0:
                 since = max(wall - (end - start) / max_rate, 0.0)
-                end = min(end + since * rate / 2, start + wall * max_rate)
+                middle = min(end + since * rate / 2, start + wall * max_rate)
+                weight = min(over / tolerance, 1.0) if tolerance > 0 else 1.0
+                end = end + weight * (middle - end)
                 est = moved = True
             if kind == "close" and est and wall > 0:
                 # A pause/end the clock cannot reach: half the clock's media from the start,

@@ -785,6 +785,34 @@ def test_in_play_seek_with_a_from_ahead_of_the_clock():
     assert out["estimated"].tolist() == [True, True, False]
 
 
+def test_a_from_a_little_ahead_of_the_clock_moves_in_proportion():
+    # As above, but the second from is 1 s ahead of the 1x clock (half the tolerance):
+    # possibly rounding, possibly speed; it moves half-way toward the middle of what is
+    # reachable. At the tolerance and beyond it moves all the way, with no jump between.
+    def second_segment(frm: float) -> list[float]:
+        out = exact(
+            ev_rows(
+                ("play", 0, 0.0, None, None),
+                ("seek.forward", 10, None, 0.01, 40.0),
+                ("pause", 20, 50.0, None, None),
+                ("resume", 21, 50.0, None, None),
+                ("seek.backward", 41, None, frm, 10.0),
+                ("pause", 51, 20.0, None, None),
+            ),
+            duration=90,
+        )
+        assert out["estimated"].iloc[1] == (frm > 70)
+        return spans(out)[1]
+
+    def middle(frm: float) -> float:  # from + (20 s - (frm - 50) / 2x) * 1x / 2
+        return frm + (20 - (frm - 50) / 2) / 2
+
+    assert second_segment(70.0) == [40, 70]  # on the clock: believed
+    assert second_segment(71.0) == [40, pytest.approx(71 + 0.5 * (middle(71) - 71))]
+    assert second_segment(72.0) == [40, pytest.approx(middle(72))]
+    assert second_segment(71.999)[1] == pytest.approx(middle(72), abs=0.01)
+
+
 def test_in_play_seek_origins_believed_where_the_session_shows_them_fresh():
     # Still downloading: progress keeps from fresh; the seek's own buffering makes the
     # clock late, so a from a little behind it, or ahead after a faster stretch, stands.
