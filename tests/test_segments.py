@@ -760,21 +760,25 @@ def test_positions_past_the_duration_mean_the_collector_rounded():
     assert spans(within) == [[0, 20.25]]
 
 
+def _stale_then_ahead(second_from: float) -> pd.DataFrame:
+    """A downloaded file's session: an in-play seek whose from is its stretch's own start
+    (the stale sign), then a stretch from 50 whose in-play seek after 20 s says
+    ``second_from``."""
+    return ev_rows(
+        ("play", 0, 0.0, None, None),
+        ("seek.forward", 10, None, 0.01, 40.0),
+        ("pause", 20, 50.0, None, None),
+        ("resume", 21, 50.0, None, None),
+        ("seek.backward", 41, None, second_from, 10.0),
+        ("pause", 51, 20.0, None, None),
+    )
+
+
 def test_in_play_seek_with_a_from_ahead_of_the_clock():
     # Downloaded file: the first in-play seek's from is the stretch's own start (stale);
     # the second's is ahead of the viewer's 1x: the player ran faster (a rate change sends
     # nothing) and from is where it was at that change, some time before the seek.
-    out = exact(
-        ev_rows(
-            ("play", 0, 0.0, None, None),
-            ("seek.forward", 10, None, 0.01, 40.0),
-            ("pause", 20, 50.0, None, None),
-            ("resume", 21, 50.0, None, None),
-            ("seek.backward", 41, None, 80.0, 10.0),
-            ("pause", 51, 20.0, None, None),
-        ),
-        duration=90,
-    )
+    out = exact(_stale_then_ahead(80.0), duration=90)
     got = spans(out)
     assert got[0] == [0, pytest.approx(10)]  # the clock, not the stale from
     # (The pause and the resume at 50 join [40, 50] to what follows.) From 50 at 1x for
@@ -790,17 +794,7 @@ def test_a_from_a_little_ahead_of_the_clock_moves_in_proportion():
     # possibly rounding, possibly speed; it moves half-way toward the middle of what is
     # reachable. At the tolerance and beyond it moves all the way, with no jump between.
     def second_segment(frm: float) -> list[float]:
-        out = exact(
-            ev_rows(
-                ("play", 0, 0.0, None, None),
-                ("seek.forward", 10, None, 0.01, 40.0),
-                ("pause", 20, 50.0, None, None),
-                ("resume", 21, 50.0, None, None),
-                ("seek.backward", 41, None, frm, 10.0),
-                ("pause", 51, 20.0, None, None),
-            ),
-            duration=90,
-        )
+        out = exact(_stale_then_ahead(frm), duration=90)
         assert out["estimated"].iloc[1] == (frm > 70)
         return spans(out)[1]
 
