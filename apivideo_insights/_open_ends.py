@@ -160,9 +160,9 @@ def _censored_ends(
         # Seconds from the opening to the duration at the playback's rate (NaN: unknown), or
         # to ``upper`` if sooner.
         hi = np.minimum((duration[sess] - raw.start[rows]) / raw.rate[rows], (upper - t_open) / _NS)
-        bounded = ~pinged & ~reload & np.isfinite(hi) & (hi > lived)
-    length = _scale_free_length(lived, np.where(bounded, hi, lived))
-    est = np.where(bounded, t_open + np.round(length * _NS).astype(np.int64), est)
+        bounded = np.flatnonzero(~pinged & ~reload & np.isfinite(hi) & (hi > lived))
+    length = _scale_free_length(lived[bounded], hi[bounded])
+    est[bounded] = t_open[bounded] + np.round(length * _NS).astype(np.int64)
     used_runs = np.zeros(len(rows), dtype=bool)
     if runs is not None:
         # Within the interval, how long the video's uninterrupted runs last.

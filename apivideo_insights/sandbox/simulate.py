@@ -279,7 +279,7 @@ def _form(
     reload_gap: Any,
     rates: Any,
     stalls: Any,
-    rate_changes: Any = 0.0,
+    rate_changes: Any,
 ) -> dict[str, Any]:
     """How the stream is written: the collector profile, precision and viewer variants."""
     if collector != "textbook" and collector not in COLLECTORS:
@@ -993,8 +993,9 @@ def _behave(
         t_stop = t + (x - p) / r
         origin, r_true = p, r
         if switch_rng is not None:
-            t_stop, origin, r_true = _switch_rates(switch_rng, p, x, t, t_stop, r, live[active],
-                                                   share=rate_changes)  # fmt: skip
+            t_stop, origin, r_true = _switch_rates(
+                switch_rng, p, x, t, t_stop, r, live[active], share=rate_changes
+            )
         watched = x > p
         for store, values in zip(truth, (active, p, x, t, t_stop, r_true), strict=True):
             store.append(values[watched])
