@@ -2,6 +2,9 @@
 
 * :func:`true_segments` turns the pages' ``currentTime`` traces into the true watched
   intervals (one row per uninterrupted stretch of playback, per session);
+* :func:`passes` counts those intervals the way ``avi.segments`` counts passes (a pause and
+  resume is one pass; a flash shorter than ``min_length`` is none): the truth that
+  retention curves are compared with;
 * :func:`drop_unload_pings` writes a recording without the bodies that arrived after the
   tab was closed or reloaded (what a player that sends nothing on unload leaves);
 * :func:`naive_segments` is the baseline: a replay of the events in list order;
@@ -13,6 +16,7 @@ Both ``tests/test_browser_players.py`` and ``benchmarks/bench_browser.py`` use t
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 from collections.abc import Iterable, Mapping
@@ -32,6 +36,7 @@ __all__ = [
     "forms",
     "legacy",
     "naive_segments",
+    "passes",
     "read_truth",
     "thin",
     "true_segments",
@@ -117,6 +122,52 @@ def true_segments(truth: Iterable[Mapping[str, Any]], *, slack: float = 0.3) -> 
     frame = frame.sort_values(["session_id", "started_at"], kind="stable", ignore_index=True)
     frame.attrs["loads_without_session"] = orphans
     return frame
+
+
+def passes(
+    truth: pd.DataFrame, *, merge_gap: float | None = None, min_length: float | None = None
+) -> pd.DataFrame:
+    """The true intervals in ``avi.segments``' own definition of a pass (its rule 7).
+
+    :func:`true_segments` ends an interval at every pause, so a viewer who paused at 12.7
+    and went on from there holds two intervals over the second at 12, which a retention
+    curve's ``views`` would count as two passes; ``avi.segments`` joins them into one. The
+    curves compare like with like only when both count passes the same way: within one page
+    load, an interval that starts within ``merge_gap`` of where the previous one stopped
+    continues it, and one shorter than ``min_length`` (the blink of a drag while playing)
+    is no pass. Both default to ``avi.segments``' own defaults.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"session_id": ["s"] * 3, "load": ["L"] * 3, "video_id": ["v"] * 3,
+    ...     "start": [0.0, 12.7, 56.0], "end": [12.7, 20.0, 56.1],
+    ...     "started_at": pd.to_datetime([0, 14, 25], unit="s", utc=True),
+    ...     "ended_at": pd.to_datetime([13, 21, 26], unit="s", utc=True)})
+    >>> passes(t)[["start", "end"]]
+       start   end
+    0    0.0  20.0
+    """
+    defaults = inspect.signature(avi.segments).parameters
+    gap = defaults["merge_gap"].default if merge_gap is None else float(merge_gap)
+    shortest = defaults["min_length"].default if min_length is None else float(min_length)
+    kept = truth[(truth["end"] - truth["start"]) >= shortest]
+    kept = kept.sort_values(["session_id", "load", "started_at"], kind="stable", ignore_index=True)
+    same = (kept["session_id"] == kept["session_id"].shift()) & (
+        kept["load"] == kept["load"].shift()
+    )
+    new = ~(same & ((kept["start"] - kept["end"].shift()).abs() <= gap))
+    joined = kept.groupby(new.cumsum(), sort=False).agg(
+        session_id=("session_id", "first"),
+        load=("load", "first"),
+        video_id=("video_id", "first"),
+        start=("start", "first"),
+        end=("end", "max"),
+        started_at=("started_at", "first"),
+        ended_at=("ended_at", "max"),
+    )
+    out = joined.reset_index(drop=True)
+    out.attrs = {**truth.attrs, "joined": len(kept) - len(out), "short": len(truth) - len(kept)}
+    return out
 
 
 def thin(samples: list[list[Any]], *, every_ms: float = 250.0) -> list[list[Any]]:

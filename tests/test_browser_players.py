@@ -68,6 +68,42 @@ def test_true_segments_split_at_seeks_pauses_and_stalls() -> None:
     assert orphan.attrs["loads_without_session"] == 1
 
 
+def test_true_passes_count_as_segments_counts_them() -> None:
+    """A pause and resume is one pass on both curves; a drag's blink is none; a reload or a
+    seek starts a new one."""
+    t = pd.to_datetime([0, 13, 25, 26, 40, 60], unit="s", utc=True)
+    truth = pd.DataFrame(
+        {
+            "session_id": ["s"] * 5 + ["u"],
+            "load": ["L", "L", "L", "L", "M", "N"],
+            "video_id": "v",
+            "start": [0.0, 12.7, 56.05, 58.8, 12.9, 3.0],
+            "end": [12.7, 20.0, 56.18, 64.0, 18.0, 9.0],
+            "started_at": t,
+            "ended_at": t + pd.Timedelta(seconds=5),
+        }
+    )
+    got = measure.passes(truth)
+    assert got[["session_id", "start", "end"]].to_numpy().tolist() == [
+        ["s", 0.0, 20.0],  # paused at 12.7, went on from there
+        ["s", 58.8, 64.0],  # after the 0.13 s blink at 56.05, dropped
+        ["s", 12.9, 18.0],  # a new page load: a new pass even where the last one stopped
+        ["u", 3.0, 9.0],
+    ]
+    assert (got.attrs["joined"], got.attrs["short"]) == (1, 1)
+
+    # A curve of the raw intervals counts two views of second 12; the passes count one.
+    def curve(frame: pd.DataFrame) -> pd.DataFrame:
+        return avi.retention(frame.assign(playback=0, estimated=False), duration=90)
+
+    assert curve(truth).loc[12.0, "views"] == 3
+    assert curve(got).loc[12.0, "views"] == 2
+    # The caller may choose: intervals that meet exactly still join; the blink stays.
+    assert measure.passes(truth, merge_gap=0.0, min_length=0.0)["start"].tolist() == [
+        0.0, 56.05, 58.8, 12.9, 3.0
+    ]  # fmt: skip
+
+
 def test_naive_replay_follows_the_list() -> None:
     ev = pd.DataFrame(
         {
