@@ -64,6 +64,10 @@ WORLDS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The rows of :func:`recordings` that pool folders: every one, and the hls.js-like ones.
+POOLED = ("all recordings", "hls.js-like recordings")
+
+
 def with_heartbeats(world: World) -> pd.DataFrame:
     """The world's sessions with the SDK's heartbeats as ``avi.read_pings`` gives them."""
     beats = world.meta.get("heartbeats")
@@ -137,7 +141,7 @@ def _as_segments(frame: pd.DataFrame) -> pd.DataFrame:
 def recordings() -> dict[str, dict[str, float]]:
     """Errors and the retention gap on every committed real-browser recording."""
     sys.path.insert(0, str(ROOT))
-    from players import measure
+    from players import harness, measure
 
     out: dict[str, dict[str, float]] = {}
     pooled: list[tuple[pd.DataFrame, pd.DataFrame, float, set[str]]] = []
@@ -157,15 +161,18 @@ def recordings() -> dict[str, dict[str, float]]:
         errs["estimated_share"] = float(forms["legacy"].attrs["estimated_share"])
         errs["viewers"] = float(truth["session_id"].nunique())
         out[folder.name] = errs
-        integrations = {v["integration"] for v in info["viewers"].values()}
-        pooled.append((true_passes, forms["legacy"], duration, integrations))
+        # The page integration behind the viewers (hls-destroy is the hls.js page too).
+        pages = {
+            harness.INTEGRATIONS[v["integration"]]["integration"] for v in info["viewers"].values()
+        }
+        pooled.append((true_passes, forms["legacy"], duration, pages))
     if pooled and len({p[2] for p in pooled}) == 1:
         # Recordings together: the curve a user reads over all the suite's viewers, and
         # over those of the hls.js-like integrations alone (video.js's in-play seeks send
         # nothing, so its curves are wrong in ways no reconstruction can see).
         groups = {
-            "all recordings": pooled,
-            "hls.js-like recordings": [p for p in pooled if p[3] <= {"hls", "hls-destroy"}],
+            POOLED[0]: pooled,
+            POOLED[1]: [p for p in pooled if p[3] == {"hls"}],
         }
         for name, group in groups.items():
             if not group:
@@ -216,7 +223,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         return rows
     targets = {"raw": 0.03, "legacy": 0.08, "legacy-no-unload": 0.12}
     for folder, e in recordings().items():
-        if "recordings" in folder:
+        if folder in POOLED:
             rows.append(
                 row(
                     "worlds: real browser",

@@ -92,7 +92,8 @@ def test_true_passes_count_as_segments_counts_them() -> None:
     ]
     assert (got.attrs["joined"], got.attrs["short"]) == (1, 1)
 
-    # A curve of the raw intervals counts two views of second 12; the passes count one.
+    # Second 12: the raw intervals count three views (two of them one paused pass), the
+    # passes two.
     def curve(frame: pd.DataFrame) -> pd.DataFrame:
         return avi.retention(frame.assign(playback=0, estimated=False), duration=90)
 
