@@ -25,8 +25,9 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -64,8 +65,25 @@ WORLDS: dict[str, dict[str, Any]] = {
 }
 
 
-#: The rows of :func:`recordings` that pool folders: every one, and the hls.js-like ones.
-POOLED = ("all recordings", "hls.js-like recordings")
+class _Recorded(NamedTuple):
+    """One recording folder, as the pooled rows of :func:`recordings` need it."""
+
+    passes: pd.DataFrame  # the true passes (``players.measure.passes``)
+    legacy: pd.DataFrame  # the reconstruction of the legacy form
+    duration: float
+    pages: frozenset[str]  # the page integrations behind its viewers
+    kinds: frozenset[str]  # its viewers' kinds (``players.harness.KINDS``)
+
+
+#: The rows of :func:`recordings` that pool folders, and the folders each pools: every one;
+#: the hls.js-like ones (video.js's in-play seeks send nothing, so its curves are wrong in
+#: ways no reconstruction can see); and the hls.js-like folders of wanderers alone, whose
+#: viewers do not all act at the same second.
+POOLED: dict[str, Callable[[_Recorded], bool]] = {
+    "all recordings": lambda r: True,
+    "hls.js-like recordings": lambda r: r.pages == {"hls"},
+    "hls.js-like wanderers": lambda r: r.pages == {"hls"} and r.kinds == {"wanderer"},
+}
 
 
 def with_heartbeats(world: World) -> pd.DataFrame:
@@ -144,7 +162,7 @@ def recordings() -> dict[str, dict[str, float]]:
     from players import harness, measure
 
     out: dict[str, dict[str, float]] = {}
-    pooled: list[tuple[pd.DataFrame, pd.DataFrame, float, set[str]]] = []
+    recorded: list[_Recorded] = []
     for folder in sorted(p for p in BROWSER.iterdir() if (p / "pings.ndjson").exists()):
         info = measure.read_truth(folder / "truth.json")
         truth = measure.true_segments(info["loads"])
@@ -161,26 +179,28 @@ def recordings() -> dict[str, dict[str, float]]:
         errs["estimated_share"] = float(forms["legacy"].attrs["estimated_share"])
         errs["viewers"] = float(truth["session_id"].nunique())
         out[folder.name] = errs
-        # The page integration behind the viewers (hls-destroy is the hls.js page too).
-        pages = {
-            harness.INTEGRATIONS[v["integration"]]["integration"] for v in info["viewers"].values()
-        }
-        pooled.append((true_passes, forms["legacy"], duration, pages))
-    if pooled and len({p[2] for p in pooled}) == 1:
-        # Recordings together: the curve a user reads over all the suite's viewers, and
-        # over those of the hls.js-like integrations alone (video.js's in-play seeks send
-        # nothing, so its curves are wrong in ways no reconstruction can see).
-        groups = {
-            POOLED[0]: pooled,
-            POOLED[1]: [p for p in pooled if p[3] == {"hls"}],
-        }
-        for name, group in groups.items():
+        viewers = info["viewers"]
+        recorded.append(
+            _Recorded(
+                true_passes,
+                forms["legacy"],
+                duration,
+                # hls-destroy is the hls.js page too, with destroy() on unload.
+                frozenset(
+                    harness.INTEGRATIONS[v["integration"]]["integration"] for v in viewers.values()
+                ),
+                frozenset(name.rsplit("-", 1)[1] for name in viewers),
+            )
+        )
+    if len({r.duration for r in recorded}) == 1:
+        for name, takes in POOLED.items():
+            group = [r for r in recorded if takes(r)]
             if not group:
                 continue
-            truth = pd.concat([p[0] for p in group], ignore_index=True)
-            seg = pd.concat([p[1] for p in group], ignore_index=True)
+            truth = pd.concat([r.passes for r in group], ignore_index=True)
+            seg = pd.concat([r.legacy for r in group], ignore_index=True)
             out[name] = {
-                "retention_gap": retention_gap(truth, seg, group[0][2]),
+                "retention_gap": retention_gap(truth, seg, group[0].duration),
                 "viewers": float(truth["session_id"].nunique()),
             }
     return out

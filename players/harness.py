@@ -326,7 +326,7 @@ def video_id(integration: str, throttled: bool = False) -> str:
 
 
 #: Every kind of viewer :func:`viewers` knows.
-KINDS = ("pauser", "scrubber", "reloader", "ender")
+KINDS = ("pauser", "scrubber", "reloader", "ender", "wanderer")
 
 
 def viewers(
@@ -343,7 +343,9 @@ def viewers(
     playing), ``scrubber`` (seeks forward and back while playing, 1x -> 2x -> 1x, closes
     after a pause), ``reloader`` (reloads while playing, jumps near the end, watches to the
     end, replays, closes while playing), ``ender`` (watches to the end from near it, closes
-    after it ended).
+    after it ended), ``wanderer`` (:func:`_wanderer`: the same actions in a seeded random
+    order, at positions and for lengths spread over the whole video, so that viewers of
+    one kind do not all act at the same second).
 
     >>> [v.name for v in viewers(24, integration="hls", seed=1)]
     ['hls-1-pauser', 'hls-1-scrubber', 'hls-1-reloader']
@@ -388,6 +390,8 @@ def viewers(
                 ("watch", u(0.5, 1.5)), ("replay", None), ("watch", u(0.08 * d, 0.15 * d)),
                 ("close", None),
             ]  # fmt: skip
+        elif kind == "wanderer":
+            steps = _wanderer(d, rng)
         elif kind == "ender":
             steps = [
                 ("open", None), ("play", None), ("watch", u(0.05 * d, 0.1 * d)),
@@ -399,6 +403,76 @@ def viewers(
         slow = "-slow" if throttled else ""
         out.append(Viewer(f"{integration}{slow}-{seed}-{kind}", integration, steps, throttled))
     return out
+
+
+def _wanderer(d: float, rng: random.Random) -> list[Step]:
+    """A seeded random script over a video of ``d`` seconds: 2 to 5 actions (a pause, a
+    seek while playing, a scrub while paused, a drag, a stretch at 1.5x or 2x) with watching
+    in between, then one way out (closed while playing, closed after a pause, reloaded and
+    watched again, or watched to the end). Positions are tracked so that no watching runs
+    into the end unless the script says so.
+
+    >>> steps = _wanderer(90, random.Random(1))
+    >>> steps[:2], steps[-1][0]
+    ([('open', None), ('play', None)], 'close')
+    """
+
+    def u(a: float, b: float) -> float:
+        return round(rng.uniform(a, b), 2)
+
+    pos, rate = 0.0, 1.0
+    steps: list[Step] = [("open", None), ("play", None)]
+
+    def seek(target: float) -> None:
+        nonlocal pos
+        steps.append(("seek", target))
+        pos = target
+
+    def watch(mean: float) -> None:
+        nonlocal pos
+        room = (d - 3.0 - pos) / rate
+        if room < 2.0:  # too near the end to watch on: jump back first
+            seek(u(0.0, 0.6 * d))
+            room = (d - 3.0 - pos) / rate
+        length = round(min(max(rng.expovariate(1 / mean), 1.0), 0.3 * d, room), 2)
+        steps.append(("watch", length))
+        pos += length * rate
+
+    watch(0.12 * d)
+    for _ in range(rng.randint(2, 5)):
+        action = rng.choice(["pause", "seek", "scrub", "drag", "rate"])
+        if action == "pause":
+            steps += [("pause", None), ("watch", u(0.5, 3.0)), ("resume", None)]
+        elif action == "seek":
+            seek(u(0.0, 0.9 * d))
+        elif action == "scrub":
+            steps += [("pause", None), ("watch", u(0.3, 1.0))]
+            seek(u(0.0, 0.9 * d))
+            steps += [("watch", u(0.3, 1.5)), ("resume", None)]
+        elif action == "drag":
+            first = u(0.0, 0.85 * d)
+            last = round(min(max(first + rng.uniform(-8.0, 8.0), 0.0), 0.9 * d), 2)
+            steps.append(("drag", [first, last]))
+            pos = last
+        else:
+            rate = rng.choice([1.5, 2.0])
+            steps.append(("rate", rate))
+            watch(0.06 * d)
+            rate = 1.0
+            steps.append(("rate", rate))
+        watch(0.1 * d)
+    way_out = rng.choice(["close", "pause", "reload", "end"])
+    if way_out == "pause":
+        steps += [("pause", None), ("watch", u(0.5, 1.5))]
+    elif way_out == "reload":
+        steps += [("reload", None), ("play", None)]
+        pos = 0.0
+        watch(0.1 * d)
+    elif way_out == "end":
+        seek(u(0.75 * d, 0.9 * d))
+        steps += [("until_end", None), ("watch", u(0.5, 1.5))]
+    steps.append(("close", None))
+    return steps
 
 
 @dataclass

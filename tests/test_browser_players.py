@@ -105,6 +105,46 @@ def test_true_passes_count_as_segments_counts_them() -> None:
     ]  # fmt: skip
 
 
+def test_wanderers_spread_over_the_video_and_never_run_into_its_end_unasked() -> None:
+    """Each wanderer's script, replayed on paper: every watch stays inside the video unless
+    the script waits for the end, and the seeds spread the actions over the whole video."""
+    d = 90.0
+    scripts = [
+        harness.viewers(d, integration="hls", seed=s, kinds=["wanderer"])[0].steps
+        for s in range(40)
+    ]
+    assert scripts[0] == harness.viewers(d, integration="hls", seed=0, kinds=["wanderer"])[0].steps
+    targets, ways_out = [], set()
+    for steps in scripts:
+        assert steps[:2] == [("open", None), ("play", None)] and steps[-1] == ("close", None)
+        pos, rate, playing = 0.0, 1.0, True
+        for action, arg in steps:
+            if action == "watch" and playing:
+                pos += float(arg) * rate  # type: ignore[arg-type]
+                assert pos <= d - 3.0 + 1e-9, steps
+            elif action == "seek":
+                pos = float(arg)  # type: ignore[arg-type]
+                targets.append(pos)
+            elif action == "drag":
+                pos = float(arg[-1])  # type: ignore[index]
+                targets.append(pos)
+            elif action == "rate":
+                rate = float(arg)  # type: ignore[arg-type]
+            elif action == "pause":
+                playing = False
+            elif action in ("resume", "play"):
+                playing = True
+            elif action == "reload":
+                pos, playing = 0.0, False
+            elif action == "until_end":
+                pos, playing = d, False
+        ways_out.add(next(a for a, _ in reversed(steps[:-1]) if a != "watch"))
+        assert all(0.0 <= t <= 0.9 * d for t in targets)
+    # Spread: the seek targets fill every tenth of the first 90 % of the video.
+    assert set(np.floor(np.array(targets) / (0.1 * d)).astype(int)) == set(range(9))
+    assert {"until_end", "pause", "play"} <= ways_out  # ended, closed after a pause, reloaded
+
+
 def test_naive_replay_follows_the_list() -> None:
     ev = pd.DataFrame(
         {

@@ -62,7 +62,14 @@ BOUNDS = {
     "hls-slow": {"raw": 0.05, "legacy": 0.07, "legacy-no-unload": 0.07},
     "videojs": {"raw": 0.17, "legacy": 0.19, "legacy-no-unload": 0.23},
     "videojs-slow": {"raw": 0.18, "legacy": 0.19, "legacy-no-unload": 0.23},
+    # Wanderers (players.harness._wanderer): seeded random scripts spread over the video.
+    "hls-wanderers": {"raw": 0.10, "legacy": 0.125, "legacy-no-unload": 0.125},
+    "hls-destroy-wanderers": {"raw": 0.06, "legacy": 0.08, "legacy-no-unload": 0.13},
+    "videojs-wanderers": {"raw": 0.43, "legacy": 0.45, "legacy-no-unload": 0.57},
 }
+# How much better than the naive replay each form must stay: 0.6 of its error, except where
+# video.js's wanderers seek while playing and send none of it (0.61 to 0.8 measured).
+VS_NAIVE = {"videojs-wanderers": 0.85}
 
 
 def _folders() -> list[str]:
@@ -87,7 +94,7 @@ def test_recorded_browser_runs_stay_reconstructed(folder, tmp_path):
     for form, bound in BOUNDS.get(folder, {}).items():
         assert errors[form] <= bound, (form, errors[form])
         # Better than replaying the events in list order.
-        assert errors[form] < 0.6 * errors["naive"], (form, errors)
+        assert errors[form] < VS_NAIVE.get(folder, 0.6) * errors["naive"], (form, errors)
     raw = forms["raw"]
     assert 0 < raw.attrs["estimated_share"] < 1
     assert raw.attrs["estimated_seconds"] <= raw.attrs["watched_seconds"]
