@@ -17,7 +17,8 @@ The recordings in ``data/browser`` (``players.measure``) give the real-browser r
 pings, the legacy form and the legacy form without unload pings, and the largest gap between
 the true and the reconstructed retention curves (viewers and views per 1-s bin, legacy form;
 the truth counted in passes as ``avi.segments`` counts them: ``players.measure.passes``), per
-folder, over every recording and over the hls.js-like ones.
+folder and pooled as :data:`POOLED` says (every recording, the hls.js-like ones, their
+wanderers).
 """
 
 from __future__ import annotations
