@@ -23,9 +23,11 @@ _RUNS_MIN = 3
 
 
 class _Runs:
-    """How long uninterrupted runs last (wall seconds), per video, from the runs that a pause
+    """How long uninterrupted runs last (wall seconds), per group, from the runs that a pause
     or an end closed at the player's own position: sorted, with running sums, so that the
-    mean length of the runs within any ``[lo, hi]`` is two binary searches away."""
+    mean length of a group's runs within any ``[lo, hi]`` is two binary searches away.
+    ``segments`` groups by session (a viewer's own runs), so that an estimate never depends
+    on which other sessions share a block or a dask partition."""
 
     def __init__(self, group: np.ndarray, length: np.ndarray, n_groups: int) -> None:
         # Keys for per-group searches: (group, length) packed in one float, one sort.
@@ -35,34 +37,32 @@ class _Runs:
         self.length = length[order]
         self.csum = np.concatenate([[0.0], np.cumsum(self.length)])
         self.n_groups = n_groups
-        self.pooled = False  # groups are sessions: no pooling across them
-        self.all = np.sort(length) if self.pooled else np.empty(0)
-        self.all_csum = np.concatenate([[0.0], np.cumsum(self.all)])
 
     @classmethod
-    def of(cls, raws: list[_Raw], video: np.ndarray) -> _Runs:
-        n_groups = int(video.max()) + 2 if len(video) else 1
+    def of(cls, raws: list[_Raw], group_of: np.ndarray) -> _Runs:
+        """The runs of ``raws``, grouped by ``group_of[session code]`` (-1: a group of its
+        own for all the unknown ones)."""
+        n_groups = int(group_of.max()) + 2 if len(group_of) else 1
         # Only the groups of open segments are ever asked about: the others' runs need no
         # sorting (most of the work, when most sessions end closed).
         asked = np.zeros(n_groups, dtype=bool)
         for raw in raws:
-            asked[video[raw.s[raw.is_open]]] = True
+            asked[group_of[raw.s[raw.is_open]]] = True
         groups, lengths = [], []
         for raw in raws:
-            done = raw.run_done & asked[video[raw.s]]
-            groups.append(video[raw.s[done]])
+            done = raw.run_done & asked[group_of[raw.s]]
+            groups.append(group_of[raw.s[done]])
             lengths.append((raw.t_close[done] - raw.t_open[done]) / _NS)
         g = np.concatenate(groups) if groups else np.empty(0, np.int64)
         length = np.concatenate(lengths) if lengths else np.empty(0)
-        # Unknown video: a group of its own (pooled with nothing but the fallback).
         g = np.where(g >= 0, g, n_groups - 1).astype(np.float64)
         return cls(g, length, n_groups)
 
     def mean_within(
         self, group: np.ndarray, lo: np.ndarray, hi: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Mean run length within ``[lo, hi]`` per query, from the query's video when it
-        has ``_RUNS_MIN`` such runs, else from all videos; NaN when neither has."""
+        """Mean run length within ``[lo, hi]`` per query, from the query's group when it
+        has ``_RUNS_MIN`` such runs (NaN otherwise), and whether it had."""
         g = np.where(group >= 0, group, self.n_groups - 1).astype(np.float64)
         lo_c = np.minimum(lo, _RUN_SPAN - 1)
         hi_c = np.minimum(hi, _RUN_SPAN - 1)
@@ -71,12 +71,8 @@ class _Runs:
         count = b - a
         with np.errstate(invalid="ignore", divide="ignore"):
             own = (self.csum[b] - self.csum[a]) / count
-            a2 = np.searchsorted(self.all, lo, side="left")
-            b2 = np.searchsorted(self.all, hi, side="right")
-            pooled = (self.all_csum[b2] - self.all_csum[a2]) / (b2 - a2)
-        use_own = count >= _RUNS_MIN
-        use_all = ~use_own & (b2 - a2 >= _RUNS_MIN) & self.pooled
-        return np.where(use_own, own, np.where(use_all, pooled, np.nan)), use_own | use_all
+        enough = count >= _RUNS_MIN
+        return np.where(enough, own, np.nan), enough
 
 
 #: Run lengths are packed with their group as ``group * _RUN_SPAN + length`` (seconds).
@@ -165,7 +161,7 @@ def _censored_ends(
     est[bounded] = t_open[bounded] + np.round(length * _NS).astype(np.int64)
     used_runs = np.zeros(len(rows), dtype=bool)
     if runs is not None:
-        # Within the interval, how long the video's uninterrupted runs last.
+        # Within the interval, how long the viewer's own uninterrupted runs last.
         k = np.flatnonzero(~reload)
         if len(k):
             lo = (alive[k] - t_open[k]) / _NS

@@ -305,10 +305,9 @@ def segments(
             _block_raw(ev[rows], sessions=sessions, options=options)
             for rows in _session_blocks(ev["session_id"].cat.codes.to_numpy(), _BLOCK_EVENTS)
         ]
-    # How long uninterrupted runs last, per video, over every block: the evidence for the
-    # ends that the events do not tell.
-    # Grouped by session (a viewer's own runs): the estimate then never depends on which
-    # other sessions share a block or a dask partition.
+    # How long each viewer's uninterrupted runs last, over every block: the evidence for the
+    # ends that the events do not tell. Grouped by session, so that the estimate never
+    # depends on which other sessions share a block or a dask partition.
     by_session = np.arange(len(cats), dtype=np.int64)
     runs = _Runs.of([b.raw for b in blocks], by_session) if open_end == "estimate" else None
     parts = [
