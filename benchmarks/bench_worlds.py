@@ -77,13 +77,13 @@ class _Recorded(NamedTuple):
 
 
 #: The rows of :func:`recordings` that pool folders, and the folders each pools: every one;
-#: the hls.js-like ones (video.js's in-play seeks send nothing, so its curves are wrong in
-#: ways no reconstruction can see); and the hls.js-like folders of wanderers alone, whose
-#: viewers do not all act at the same second.
+#: the hls.js-like ones, on a progressive file or on real hls.js (video.js's in-play seeks
+#: send nothing, so its curves are wrong in ways no reconstruction can see); and the
+#: hls.js-like folders of wanderers alone, whose viewers do not all act at the same second.
 POOLED: dict[str, Callable[[_Recorded], bool]] = {
     "all recordings": lambda r: True,
-    "hls.js-like recordings": lambda r: r.pages == {"hls"},
-    "hls.js-like wanderers": lambda r: r.pages == {"hls"} and r.kinds == {"wanderer"},
+    "hls.js-like recordings": lambda r: r.pages <= {"hls", "hlsjs"},
+    "hls.js-like wanderers": lambda r: r.pages <= {"hls", "hlsjs"} and r.kinds == {"wanderer"},
 }
 
 

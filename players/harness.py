@@ -3,13 +3,14 @@
 The pieces of the real-browser suite (``tests/test_browser_players.py``) and benchmark
 (``benchmarks/bench_browser.py``), in one home:
 
-* :func:`requirements` says what is missing (Chromium, ffmpeg, the npm package, Playwright);
-* :func:`make_video` encodes a test video with ffmpeg (``testsrc``: a visible counter), cached
-  under ``players/.cache/``;
-* :class:`PageServer` serves the player page, the SDK's browser bundle from
+* :func:`requirements` says what is missing (Chromium, ffmpeg, the npm packages, Playwright);
+* :func:`make_video` encodes a test video with ffmpeg (``testsrc``: a visible counter), and
+  :func:`make_hls` the same as an HLS rendition, cached under ``players/.cache/``;
+* :class:`PageServer` serves the player page, the SDK's and hls.js's browser bundles from
   ``players/node_modules`` and the video (optionally throttled, so that it is still
-  downloading while it plays) on its own origin, and collects the page's truth trace on
-  ``POST /truth``: the collector is another origin, as on a real site;
+  downloading while it plays; or in HLS fragments, for real hls.js) on its own origin, and
+  collects the page's truth trace on ``POST /truth``: the collector is another origin, as
+  on a real site;
 * :func:`viewers` makes seeded scripts of viewers (play, pause, scrubs while paused and while
   playing, drags, 2x, reloads, tab closes, watching to the end and replaying), and
   :func:`run_viewers` plays them in headless Chromium, every run bounded in time.
@@ -42,6 +43,8 @@ SDK_DIR = HERE / "node_modules" / "@api.video" / "player-analytics"
 #: ``<script>`` and sets ``window.PlayerAnalytics``.
 SDK_BUNDLE = SDK_DIR / "dist" / "index.js"
 SDK_VERSION = "1.0.9"
+#: hls.js as npm ships it (UMD: sets ``window.Hls``), for the ``hlsjs`` integration's page.
+HLSJS_BUNDLE = HERE / "node_modules" / "hls.js" / "dist" / "hls.min.js"
 CACHE_DIR = HERE / ".cache"
 CHROMIUM = os.environ.get("AVI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,6 +65,9 @@ INTEGRATIONS: dict[str, dict[str, str]] = {
     "hls-destroy": {"integration": "hls", "unload": "1"},
     # api.video's video.js plugin v1 (destroy() on beforeunload).
     "videojs": {"integration": "videojs", "unload": "1"},
+    # The hls.js plugin's mapping on real hls.js (an HLS rendition in 2 s fragments, loaded
+    # as playback goes), nothing sent on unload: what api.video's own player streams.
+    "hlsjs": {"integration": "hlsjs", "unload": "0"},
 }
 
 
@@ -76,6 +82,8 @@ def requirements() -> list[str]:
         missing.append(f"no Chromium at {CHROMIUM} (Debian's 'chromium' package)")
     if not shutil.which("ffmpeg"):
         missing.append("no ffmpeg (Debian's 'ffmpeg' package)")
+    if not HLSJS_BUNDLE.exists():
+        missing.append(f"no hls.js in {HLSJS_BUNDLE.parents[2]} (npm ci in players/)")
     if not SDK_BUNDLE.exists():
         missing.append(
             f"no @api.video/player-analytics in {SDK_DIR.parent.parent} (npm ci in players/)"
@@ -105,6 +113,30 @@ def make_video(seconds: int = 90, *, size: str = "320x180", fps: int = 25) -> Pa
         "-cpu-used", "8", "-an", str(tmp),
     ]  # fmt: skip
     subprocess.run(cmd, check=True, timeout=max(60, seconds * 2), capture_output=True)
+    tmp.replace(out)
+    return out
+
+
+def make_hls(seconds: int = 90, *, size: str = "320x180", fps: int = 25) -> Path:
+    """The same ``testsrc`` as an HLS rendition (H.264, 2 s fragments, a keyframe every
+    second), cached: the folder holding ``index.m3u8`` and its ``.ts`` fragments."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    out = CACHE_DIR / f"testsrc-{seconds}s-{size}-{fps}-hls"
+    if (out / "index.m3u8").exists():
+        return out
+    tmp = out.with_name(out.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    cmd = [
+        "ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi",
+        "-i", f"testsrc=size={size}:rate={fps}:duration={seconds}",
+        "-c:v", "libx264", "-preset", "veryfast", "-b:v", "120k", "-g", str(fps),
+        "-keyint_min", str(fps), "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-an",
+        "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
+        "-hls_segment_filename", str(tmp / "seg%03d.ts"), str(tmp / "index.m3u8"),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True, timeout=max(60, seconds * 2), capture_output=True)
+    shutil.rmtree(out, ignore_errors=True)
     tmp.replace(out)
     return out
 
@@ -152,11 +184,22 @@ class PageServer:
     throttle : float, optional
         Bytes per second for the video; None serves it at full speed. A rate a little above
         the video's bitrate keeps it downloading while it plays.
+    hls : pathlib.Path, optional
+        A folder from :func:`make_hls`, served under ``/hls/`` (the ``hlsjs`` integration);
+        its fragments are throttled at the same ratio to their bitrate as the video.
     """
 
-    def __init__(self, video: Path, *, throttle: float | None = None) -> None:
+    def __init__(
+        self, video: Path, *, throttle: float | None = None, hls: Path | None = None
+    ) -> None:
         self.video = Path(video)
         self.throttle = throttle
+        self.hls = Path(hls) if hls is not None else None
+        # Fragments at the same ratio to their own bitrate as the video to its own.
+        self.hls_throttle = throttle
+        if throttle and self.hls is not None:
+            hls_bytes = sum(f.stat().st_size for f in self.hls.glob("*.ts"))
+            self.hls_throttle = throttle * hls_bytes / max(self.video.stat().st_size, 1)
         self.truth = Truth()
         server = self
 
@@ -171,12 +214,24 @@ class PageServer:
                 if path == "/video.webm":
                     server._send_video(self)
                     return
+                if path.startswith("/hls/") and server.hls is not None:
+                    name = path[len("/hls/") :]
+                    part = server.hls / name
+                    if "/" in name or not part.is_file():
+                        self.send_error(404)
+                        return
+                    if part.suffix == ".m3u8":
+                        _send(self, 200, part.read_bytes(), "application/vnd.apple.mpegurl")
+                    else:  # a fragment, throttled as the progressive file is
+                        server._send_video(self, part, "video/mp2t", server.hls_throttle)
+                    return
                 files = {
                     "/page.html": PAGE_DIR / "index.html",
                     "/integrations.js": PAGE_DIR / "integrations.js",
                     "/truth.js": PAGE_DIR / "truth.js",
                     "/page.js": PAGE_DIR / "page.js",
                     "/sdk/index.js": SDK_BUNDLE,
+                    "/hlsjs/hls.min.js": HLSJS_BUNDLE,
                 }
                 file = files.get(path)
                 if file is None or not file.exists():
@@ -222,13 +277,20 @@ class PageServer:
             "ping": ping_url,
             "video_id": video_id,
             "viewer": viewer,
-            "src": "/video.webm",
+            "src": "/hls/index.m3u8" if integration == "hlsjs" else "/video.webm",
             "truth": "/truth",
         }
         return f"{self.base_url}/page.html?{urllib.parse.urlencode(query)}"
 
-    def _send_video(self, handler: BaseHTTPRequestHandler) -> None:
-        data = self.video.read_bytes()
+    def _send_video(
+        self,
+        handler: BaseHTTPRequestHandler,
+        file: Path | None = None,
+        kind: str = "video/webm",
+        throttle: float | None = None,
+    ) -> None:
+        data = (file or self.video).read_bytes()
+        throttle = self.throttle if file is None else throttle
         total = len(data)
         start, end = 0, total - 1
         status = 200
@@ -251,7 +313,7 @@ class PageServer:
                 return
             status = 206
         handler.send_response(status)
-        handler.send_header("Content-Type", "video/webm")
+        handler.send_header("Content-Type", kind)
         handler.send_header("Accept-Ranges", "bytes")
         handler.send_header("Cache-Control", "no-store")
         handler.send_header("Content-Length", str(end - start + 1))
@@ -266,9 +328,9 @@ class PageServer:
                 piece = data[pos : min(pos + chunk, end + 1)]
                 handler.wfile.write(piece)
                 pos += len(piece)
-                if self.throttle:
+                if throttle:
                     # Sleep until the bytes sent so far are due at the throttled rate.
-                    due = t0 + (pos - start) / self.throttle
+                    due = t0 + (pos - start) / throttle
                     time.sleep(max(0.0, min(due - time.monotonic(), 5.0)))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser dropped this range (a seek): normal
@@ -321,7 +383,8 @@ def video_id(integration: str, throttled: bool = False) -> str:
     >>> video_id("hls"), video_id("videojs", throttled=True)
     ('viHlsLikeFull', 'viVideojsLikeSlow')
     """
-    name = {"hls": "HlsLike", "hls-destroy": "HlsDestroy", "videojs": "VideojsLike"}[integration]
+    name = {"hls": "HlsLike", "hls-destroy": "HlsDestroy", "videojs": "VideojsLike",
+            "hlsjs": "HlsJs"}[integration]  # fmt: skip
     return f"vi{name}{'Slow' if throttled else 'Full'}"
 
 
@@ -703,8 +766,8 @@ def record(
     pings.unlink(missing_ok=True)
     with (
         avi.sandbox.serve(WORLD, record=pings) as sandbox,
-        PageServer(video) as full,
-        PageServer(video, throttle=rate) as slow,
+        PageServer(video, hls=make_hls(seconds)) as full,
+        PageServer(video, throttle=rate, hls=make_hls(seconds)) as slow,
     ):
         run = run_viewers(
             group,

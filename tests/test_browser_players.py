@@ -167,6 +167,8 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Reco
     group = [
         *harness.viewers(SECONDS, integration="hls", seed=SEED),
         *harness.viewers(SECONDS, integration="videojs", seed=SEED),
+        # Real hls.js streaming an HLS rendition, with the hls.js plugin's mapping.
+        *harness.viewers(SECONDS, integration="hlsjs", seed=SEED),
     ]
     rec = harness.record(
         tmp_path_factory.mktemp("browser"), group, seconds=SECONDS, parallel=3, time_limit=120

@@ -66,6 +66,10 @@ BOUNDS = {
     "hls-wanderers": {"raw": 0.10, "legacy": 0.125, "legacy-no-unload": 0.125},
     "hls-destroy-wanderers": {"raw": 0.06, "legacy": 0.08, "legacy-no-unload": 0.13},
     "videojs-wanderers": {"raw": 0.43, "legacy": 0.45, "legacy-no-unload": 0.57},
+    # Real hls.js on an HLS rendition (nothing sent on unload), downloaded or still downloading.
+    "hlsjs": {"raw": 0.105, "legacy": 0.125, "legacy-no-unload": 0.125},
+    "hlsjs-wanderers": {"raw": 0.095, "legacy": 0.125, "legacy-no-unload": 0.125},
+    "hlsjs-slow-wanderers": {"raw": 0.11, "legacy": 0.14, "legacy-no-unload": 0.14},
 }
 # How much better than the naive replay each form must stay: 0.6 of its error, except where
 # video.js's wanderers seek while playing and send none of it (0.61 to 0.8 measured).

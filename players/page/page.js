@@ -21,7 +21,7 @@
   var integration = q.get("integration");
   if (integration === "videojs") {
     aviVideojsLike(video, analytics);
-  } else if (integration === "hls") {
+  } else if (integration === "hls" || integration === "hlsjs") {
     aviHlsLike(video, analytics, q.get("unload") === "1");
   } else {
     throw new Error("unknown integration " + integration);
@@ -31,5 +31,12 @@
     load: load, video: video, truth: truth,
     sessionId: function () { return sessionId; }
   };
-  video.src = q.get("src");
+  if (integration === "hlsjs") {
+    // Real hls.js: fragments load as playback goes (progress at each one).
+    var hls = new Hls();
+    hls.loadSource(q.get("src"));
+    hls.attachMedia(video);
+  } else {
+    video.src = q.get("src");
+  }
 })();
