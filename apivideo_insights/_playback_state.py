@@ -267,7 +267,15 @@ def _closed_ends(
     # position at its last media event, often where the stretch began: the clock wins.
     fresh = _fresh_origins(ev.s[cc], seek_open[cc], cand, s0, wall, tolerance=tolerance)
     with np.errstate(invalid="ignore"):
-        stale = seek_open[cc] & (cand < s0 + wall * rate_pb[pb_c] - tolerance) & ~fresh
+        behind = seek_open[cc] & (cand < s0 + wall * rate_pb[pb_c] - tolerance)
+    stale = behind & ~fresh
+    # Elsewhere a ``from`` behind the clock is one of two things the events cannot tell
+    # apart: right, with the clock late by the seek's own buffering (a slow network), or
+    # the position at the last rate change or fragment loaded, with the clock right (a fast
+    # one). The origin is interval-censored between the two: its middle.
+    lagging = behind & fresh & good
+    clock_1x = s0 + wall * np.maximum(rate_pb[pb_c], 1.0)
+    cand = np.where(lagging, (cand + clock_1x) / 2, cand)
     good &= ~stale
     # A ``from`` ahead of where the viewer's rate puts the player: playback ran faster for a
     # while (rate changes send nothing), and ``from`` is where it was at its last media
@@ -284,7 +292,7 @@ def _closed_ends(
     since = np.maximum(wall - (cand - s0) / max_rate, 0.0)
     middle = np.minimum(cand + since * rate_pb[pb_c] / 2, s0 + wall * max_rate)
     cand = np.where(ahead, cand + weight * (middle - cand), cand)
-    del trusted, stale, since, fresh, over, weight, middle
+    del trusted, behind, stale, since, fresh, over, weight, middle, clock_1x
     rate = rate_pb[pb[oi]]
     end = np.full(len(oi), np.nan)
     clock_end = s0 + wall * rate[closed]
@@ -296,7 +304,7 @@ def _closed_ends(
     half = wall * rate[closed] / 2
     end[closed] = np.where(good, cand, np.where(split, s0 + half, clock_end))
     est = np.zeros(len(oi), dtype=bool)
-    est[closed] = ~good | ahead
+    est[closed] = ~good | ahead | lagging
     sp = np.flatnonzero(split)
     tail_key = cc[sp]
     tail_end = a_cc[sp]

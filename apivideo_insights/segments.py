@@ -62,8 +62,12 @@ The rules, in order (each lives in the module of its stage: 1-2 in ``_event_orde
    bound, moved toward the middle of what is reachable after it, all the way once it is
    ``tolerance`` ahead and in proportion below that (whole-second data often sits at the
    border; estimated).
-   Elsewhere (a file still downloading, whose ``progress`` events keep ``from`` fresh) a
-   ``from`` past its stretch's start is believed. A ``pause``/``end`` the clock cannot
+   Elsewhere (a file still downloading, or hls.js loading fragments, whose ``progress``
+   events keep ``from`` fresher) a ``from`` past its stretch's start is believed, unless it
+   is more than ``tolerance`` behind the clock: such a one is right where the network is slow (the
+   clock is late by the seek's own buffering) and the position at the last rate change or
+   fragment where it is fast, which the events cannot tell apart: its origin is the middle
+   of ``from`` and the clock (estimated). A ``pause``/``end`` the clock cannot
    reach from the start (a seek that sent nothing, as video.js does while playing) splits
    the ``W * rate`` media seconds: half from the start, half leading to the close
    (``attrs["split"]``), both estimated.

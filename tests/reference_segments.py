@@ -238,12 +238,17 @@ def reference_segments(
         for start, end, t_open, t, est, wall, inferred, kind, pos in mine:
             # A ``from`` past its stretch's start, in such a session, is believed.
             fresh = kind == "seek" and pos - start > tolerance and not stale_seen.get(sid, False)
-            # An in-play seek's ``from`` behind where the clock puts the player is stale.
-            if kind == "seek" and not est and not fresh and end < start + wall * rate - tolerance:
+            # An in-play seek's ``from`` behind where the clock puts the player is stale; in a
+            # session whose origins look fresh it may be right or lagging: the middle.
+            moved = False
+            behind = kind == "seek" and not est and end < start + wall * rate - tolerance
+            if behind and not fresh:
                 est = True
+            elif behind:
+                end = (end + start + wall * max(rate, 1.0)) / 2
+                est = moved = True
             # Ahead of it: a faster stretch, and ``from`` some time before the seek; moved
             # toward the middle of what is reachable, fully from ``tolerance`` ahead on.
-            moved = False
             judged = kind == "seek" and not est and not fresh
             over = end - (start + wall * max(rate, 1.0)) if judged else 0.0
             if over > 0:
