@@ -327,7 +327,8 @@ def _fresh_origins(
     *,
     tolerance: float,
 ) -> np.ndarray:
-    """Which in-play seeks' ``from`` is believed where it stands.
+    """Which in-play seeks' ``from`` looks fresh (believed, unless it is more than
+    ``tolerance`` behind the clock: then :func:`_closed_ends` takes the middle).
 
     An in-play seek's ``from`` is the player's position at its last media event other than
     ``timeupdate``. Once the file is downloaded nothing but the stretch's own start fires
@@ -335,7 +336,7 @@ def _fresh_origins(
     the sign that a session's origins cannot be trusted against the clock. While the file
     is still downloading, ``progress`` keeps ``from`` fresh, and the clock is what is late
     (by the seek's own buffering: the seek is sent at ``seeked``). So: a ``from`` past its
-    stretch's start, in a session that never shows the stale sign, is believed.
+    stretch's start, in a session that never shows the stale sign, looks fresh.
     """
     n = int(sess.max()) + 1 if len(sess) else 0
     with np.errstate(invalid="ignore"):

@@ -236,7 +236,7 @@ def reference_segments(
     for k, (sid, number, evs, mine, seg, is_last, t_next) in enumerate(pending):
         rate = rates[k]
         for start, end, t_open, t, est, wall, inferred, kind, pos in mine:
-            # A ``from`` past its stretch's start, in such a session, is believed.
+            # A ``from`` past its stretch's start, in such a session, looks fresh.
             fresh = kind == "seek" and pos - start > tolerance and not stale_seen.get(sid, False)
             # An in-play seek's ``from`` behind where the clock puts the player is stale; in a
             # session whose origins look fresh it may be right or lagging: the middle.
