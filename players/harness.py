@@ -212,7 +212,7 @@ class PageServer:
             def do_GET(self) -> None:
                 path = urllib.parse.urlsplit(self.path).path
                 if path == "/video.webm":
-                    server._send_video(self)
+                    server._send_media(self, server.video, "video/webm", server.throttle)
                     return
                 if path.startswith("/hls/") and server.hls is not None:
                     name = path[len("/hls/") :]
@@ -223,7 +223,7 @@ class PageServer:
                     if part.suffix == ".m3u8":
                         _send(self, 200, part.read_bytes(), "application/vnd.apple.mpegurl")
                     else:  # a fragment, throttled as the progressive file is
-                        server._send_video(self, part, "video/mp2t", server.hls_throttle)
+                        server._send_media(self, part, "video/mp2t", server.hls_throttle)
                     return
                 files = {
                     "/page.html": PAGE_DIR / "index.html",
@@ -282,15 +282,12 @@ class PageServer:
         }
         return f"{self.base_url}/page.html?{urllib.parse.urlencode(query)}"
 
-    def _send_video(
-        self,
-        handler: BaseHTTPRequestHandler,
-        file: Path | None = None,
-        kind: str = "video/webm",
-        throttle: float | None = None,
+    def _send_media(
+        self, handler: BaseHTTPRequestHandler, file: Path, kind: str, throttle: float | None
     ) -> None:
-        data = (file or self.video).read_bytes()
-        throttle = self.throttle if file is None else throttle
+        """Send ``file`` (byte ranges supported, never cached), at ``throttle`` bytes per
+        second when given."""
+        data = file.read_bytes()
         total = len(data)
         start, end = 0, total - 1
         status = 200
@@ -761,13 +758,14 @@ def record(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     video = make_video(seconds)
+    hls = make_hls(seconds)
     rate = video.stat().st_size / seconds * throttle_ratio
     pings = directory / "pings.ndjson"
     pings.unlink(missing_ok=True)
     with (
         avi.sandbox.serve(WORLD, record=pings) as sandbox,
-        PageServer(video, hls=make_hls(seconds)) as full,
-        PageServer(video, throttle=rate, hls=make_hls(seconds)) as slow,
+        PageServer(video, hls=hls) as full,
+        PageServer(video, throttle=rate, hls=hls) as slow,
     ):
         run = run_viewers(
             group,
