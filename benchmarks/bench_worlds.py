@@ -11,14 +11,18 @@ reported (1.5x and 2x only, or 2x for part of a stretch, which also moves the st
 origins), and stalls. The measure is the pass-count error
 (``sandbox.world.pass_difference`` over true watch time, video sessions). Reported: each
 world, the mean and the worst case (target: worst <= 2x mean: a change that helps one world
-and hurts another shows here), and the share of the result that is estimated.
+and hurts another shows here), the share of the result that is estimated, and the part of
+each world's error in sessions where nothing was estimated: their events contradicted
+nothing the rules check, so no rule saw anything to correct there.
 
 The recordings in ``data/browser`` (``players.measure``) give the real-browser rows: raw
 pings, the legacy form and the legacy form without unload pings, and the largest gap between
 the true and the reconstructed retention curves (viewers and views per 1-s bin, legacy form;
 the truth counted in passes as ``avi.segments`` counts them: ``players.measure.passes``), per
 folder and pooled as :data:`POOLED` says (every recording, the hls.js-like ones, their
-wanderers).
+wanderers); and, per folder, the raw pings' error once ``players.measure.restore`` has put
+back what the events cannot tell (:data:`RESTORED`): what is left is what the rules cost,
+the rest is information the stream lacks.
 """
 
 from __future__ import annotations
@@ -87,6 +91,16 @@ POOLED: dict[str, Callable[[_Recorded], bool]] = {
 }
 
 
+#: The counterfactuals of the real-browser rows (``players.measure.restore`` arguments):
+#: the raw pings with the seeks' true origins, with a pause as each page that was playing
+#: went away, and with both.
+RESTORED: dict[str, dict[str, bool]] = {
+    "origins": {"unload_pauses": False},
+    "unload pauses": {"origins": False},
+    "both": {},
+}
+
+
 def with_heartbeats(world: World) -> pd.DataFrame:
     """The world's sessions with the SDK's heartbeats as ``avi.read_pings`` gives them."""
     beats = world.meta.get("heartbeats")
@@ -101,24 +115,34 @@ def with_heartbeats(world: World) -> pd.DataFrame:
     return sessions
 
 
-def world_error(world: World) -> tuple[float, float]:
-    """(pass-count error, estimated share) of ``avi.segments`` on one world's video sessions."""
+def world_error(world: World) -> tuple[float, float, float]:
+    """(pass-count error, estimated share, unseen error) of ``avi.segments`` on one world's
+    video sessions. The unseen error is the part of the error in sessions where nothing was
+    estimated; both are over the true watch time of all sessions."""
     out = avi.segments(world.events, sessions=with_heartbeats(world), duration=world.durations)
     truth = world.truth[world.truth["video_id"].notna()]
     out = out[out["video_id"].notna()]
     watched = float((truth["end"] - truth["start"]).sum())
-    return pass_difference(out, truth) / watched, float(out.attrs["estimated_share"])
+    flagged = out.loc[out["estimated"].to_numpy(bool), "session_id"].astype(str).unique()
+    sure_out = ~out["session_id"].astype(str).isin(flagged)
+    sure_truth = ~truth["session_id"].astype(str).isin(flagged)
+    unseen = pass_difference(out[sure_out], truth[sure_truth]) / watched
+    return (
+        pass_difference(out, truth) / watched,
+        float(out.attrs["estimated_share"]),
+        unseen,
+    )
 
 
-def family(sessions: int, seeds: tuple[int, ...] = (0, 1)) -> dict[str, float]:
-    """Error per world (mean over ``seeds``)."""
+def family(sessions: int, seeds: tuple[int, ...] = (0, 1)) -> dict[str, tuple[float, float]]:
+    """(error, unseen error) per world, each the mean over ``seeds``."""
     out = {}
     for name, kwargs in WORLDS.items():
-        errs = [
-            world_error(simulate(seed=s, now="2026-01-01T00:00Z", sessions=sessions, **kwargs))[0]
+        got = [
+            world_error(simulate(seed=s, now="2026-01-01T00:00Z", sessions=sessions, **kwargs))
             for s in seeds
         ]
-        out[name] = float(np.mean(errs))
+        out[name] = (float(np.mean([g[0] for g in got])), float(np.mean([g[2] for g in got])))
     return out
 
 
@@ -174,7 +198,12 @@ def recordings() -> dict[str, dict[str, float]]:
             forms = measure.forms(
                 rec, duration=duration, unloads=info["unloads"], workdir=Path(tmp) / "w"
             )
+            events, sessions = avi.read_pings(rec)
         errs = measure.errors(truth, forms)
+        for name, kwargs in RESTORED.items():
+            restored = measure.restore(events, info["loads"], info["unloads"], **kwargs)
+            seg = avi.segments(restored, duration=duration, sessions=sessions)
+            errs[f"restored {name}"] = measure.error(truth, seg)
         true_passes = measure.passes(truth)
         errs["retention_gap"] = retention_gap(true_passes, forms["legacy"], duration)
         errs["estimated_share"] = float(forms["legacy"].attrs["estimated_share"])
@@ -210,7 +239,8 @@ def recordings() -> dict[str, dict[str, float]]:
 def run(quick: bool = False) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     sessions = 800 if quick else 4000
-    errs = family(sessions, seeds=(0,) if quick else (0, 1))
+    both = family(sessions, seeds=(0,) if quick else (0, 1))
+    errs = {name: e for name, (e, _) in both.items()}
     mean = float(np.mean(list(errs.values())))
     worst_name = max(errs, key=lambda k: errs[k])
     worst = errs[worst_name]
@@ -218,15 +248,29 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         rows.append(
             row("worlds", f"error: {name}", e, f"family mean {mean:.4f}", e / mean, "info", True)
         )
+    for name, (e, unseen) in both.items():
+        rows.append(
+            row(
+                "worlds",
+                f"error where nothing was estimated: {name}",
+                unseen,
+                f"its error {e:.4f}",
+                unseen / e if e else float("nan"),
+                "info",
+                True,
+            )
+        )
+    # Issue 14 asks for the simulator <= 2 % (the default world: the segments rows) and for
+    # the family's mean and worst case to be reported: the mean has no target of its own.
     rows.append(
         row(
             "worlds",
             f"error, mean over {len(errs)} worlds ({sessions:,} sessions each)",
             mean,
-            "simulator target 0.02",
-            mean / 0.02,
-            "<= 2 %",
-            mean <= 0.02,
+            "default world " + f"{errs['textbook collector (default world)']:.4f}",
+            mean / errs["textbook collector (default world)"],
+            "reported",
+            True,
         )
     )
     rows.append(
@@ -238,6 +282,19 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             worst / mean,
             "worst <= 2x mean",
             worst <= 2 * mean,
+        )
+    )
+    unseen = both[worst_name][1]
+    rows.append(
+        row(
+            "worlds",
+            f"error of the worst case where nothing was estimated ({worst_name}): "
+            "events that contradict nothing",
+            unseen,
+            f"family mean {mean:.4f}",
+            unseen / mean,
+            "info: over 2x, correcting what the events contradict cannot meet the line above",
+            True,
         )
     )
     if not BROWSER.exists():
@@ -270,6 +327,20 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                     e[form] <= limit,
                 )
             )
+        restored = {name: e[f"restored {name}"] for name in RESTORED}
+        rows.append(
+            row(
+                "worlds: real browser",
+                f"{folder}: error, raw, with what the events cannot tell put back "
+                "(players.measure.restore: true seek origins, a pause on unload)",
+                restored["both"],
+                f"as sent {e['raw']:.3f}; origins only {restored['origins']:.3f}; "
+                f"unload pauses only {restored['unload pauses']:.3f}",
+                restored["both"] / e["raw"],
+                "info",
+                True,
+            )
+        )
         rows.append(
             row(
                 "worlds: real browser",

@@ -8,6 +8,9 @@
 * :func:`drop_unload_pings` writes a recording without the bodies that arrived after the
   tab was closed or reloaded (what a player that sends nothing on unload leaves);
 * :func:`naive_segments` is the baseline: a replay of the events in list order;
+* :func:`restore` puts back, from the pages' own traces, what the events cannot tell (the
+  seeks' true origins, a pause as a page that was playing went away): the error left is
+  what the rules cost, the rest is information the stream lacks;
 * :func:`forms` loads one recording the four ways the error is reported for, and
   :func:`errors` measures each with ``sandbox.world.pass_difference``.
 
@@ -23,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import apivideo_insights as avi
@@ -38,6 +42,7 @@ __all__ = [
     "naive_segments",
     "passes",
     "read_truth",
+    "restore",
     "thin",
     "true_segments",
     "write_truth",
@@ -227,6 +232,126 @@ def drop_unload_pings(record: Path, out: Path, unloads: Mapping[str, float]) -> 
         kept.append(line)
     Path(out).write_text("".join(f"{line}\n" for line in kept))
     return dropped
+
+
+def restore(
+    events: pd.DataFrame,
+    loads: Iterable[Mapping[str, Any]],
+    unloads: Mapping[str, float],
+    *,
+    origins: bool = True,
+    unload_pauses: bool = True,
+    within: float = 15.0,
+) -> pd.DataFrame:
+    """The events with what the stream cannot tell put back from the pages' own traces.
+
+    A counterfactual, for measuring only: the error of ``avi.segments`` on these events is
+    what its rules cost; the rest of its error on the events as sent is information that
+    the stream lacks (research notes §1.8).
+
+    * ``origins``: each seek's ``seek_from`` becomes where the player was when the seeking
+      began that ended at the last ``seeked`` before the seek was sent (within ``within``
+      seconds; else it stays as sent). Steps of a drag that no ``seeked`` separated are one
+      seek, from where the first began. The SDK sends the position at the last media event
+      other than ``timeupdate``: seconds stale once a file is downloaded or hls.js's buffer
+      is full.
+    * ``unload_pauses``: a ``pause`` at the player's true position, a millisecond before
+      each page load that was playing went away (closed or reloaded): what a player whose
+      unload handler always got through would add. Events queued and lost with the page stay
+      lost, and so do the in-play seeks that video.js never sends.
+
+    ``loads`` are the traces of :func:`read_truth` (``loads``), ``unloads`` its page load id
+    -> epoch milliseconds of the close or reload.
+
+    Examples
+    --------
+    >>> loads = [{"load": "L", "session_id": "s", "video_id": "v", "samples": [
+    ...     [0, 0.0, 0, 0, 1, "play"], [5000, 5.0, 0, 0, 1, ""],
+    ...     [5010, 40.0, 0, 1, 1, "seeking"], [5100, 40.0, 0, 0, 1, "seeked"],
+    ...     [8100, 43.0, 0, 0, 1, ""]]}]
+    >>> ev = pd.DataFrame({"session_id": "s", "type": ["play", "seek.forward"],
+    ...     "at": [0.0, None], "seek_from": [None, 0.0], "seek_to": [None, 40.0],
+    ...     "emitted_at": pd.to_datetime([0, 5100], unit="ms", utc=True)})
+    >>> restore(ev, loads, {"L": 9001})[["type", "at", "seek_from"]]
+               type    at  seek_from
+    0          play   0.0        NaN
+    1  seek.forward   NaN       5.01
+    2         pause  43.9        NaN
+    """
+    out = events.copy()
+    for column in ("session_id", "type"):
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(str)
+    by_session: dict[str, list[Mapping[str, Any]]] = {}
+    for entry in loads:
+        if entry.get("session_id"):
+            by_session.setdefault(str(entry["session_id"]), []).append(entry)
+    if origins:
+        out["seek_from"] = out["seek_from"].astype(float)
+        sent = out["emitted_at"].to_numpy("datetime64[ms]").astype(np.int64)
+        seeks = np.flatnonzero(out["type"].astype(str).str.startswith("seek").to_numpy())
+        began = {sid: _seek_origins(entries) for sid, entries in by_session.items()}
+        column = out.columns.get_loc("seek_from")
+        for i in seeks:
+            times, where = began.get(str(out["session_id"].iat[i]), _NO_SEEKS)
+            # A seek is sent at ``seeked`` (video.js: at the next play), a few ms after the
+            # page's trace has it: a little slack.
+            k = int(np.searchsorted(times, sent[i] + 30, side="right")) - 1
+            if k >= 0 and sent[i] - times[k] <= within * 1000:
+                out.iat[i, column] = where[k]
+    if unload_pauses:
+        rows = []
+        for sid, entries in by_session.items():
+            for entry in entries:
+                cut = unloads.get(str(entry["load"]))
+                if cut is None:
+                    continue
+                last_ms = int(cut) - 1
+                position = _playing_position(entry["samples"], last_ms)
+                if position is not None:
+                    when = pd.Timestamp(last_ms, unit="ms", tz="UTC")
+                    rows.append(
+                        {"session_id": sid, "type": "pause", "at": position, "emitted_at": when}
+                        | ({"video_id": entry.get("video_id")} if "video_id" in out else {})
+                        | ({"received_at": when} if "received_at" in out else {})
+                    )
+        if rows:
+            out = pd.concat([out, pd.DataFrame(rows)], ignore_index=True)
+    return out
+
+
+_NO_SEEKS = (np.empty(0, np.int64), np.empty(0))
+
+
+def _seek_origins(entries: Iterable[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """When each ``seeked`` of a session's page loads came (epoch ms, sorted) and where the
+    player was as the seeking it ends began (the sample before the first ``seeking`` since
+    the last ``seeked``, moved on while playing)."""
+    pairs = []
+    for entry in entries:
+        origin = None
+        for before, sample in itertools.pairwise(entry["samples"]):
+            if sample[5] == "seeking" and origin is None:
+                moving = not before[_PAUSED] and not before[_SEEKING]
+                step = (sample[_T] - before[_T]) / 1000.0 * before[_RATE] if moving else 0.0
+                origin = before[_POS] + step
+            elif sample[5] == "seeked" and origin is not None:
+                pairs.append((sample[_T], origin))
+                origin = None
+    pairs.sort()
+    return np.array([t for t, _ in pairs], np.int64), np.array([p for _, p in pairs], float)
+
+
+def _playing_position(samples: list[list[Any]], at_ms: float) -> float | None:
+    """The position at ``at_ms`` of a trace that was playing then, else None."""
+    last = None
+    for sample in samples:
+        if sample[_T] > at_ms:
+            break
+        last = sample
+    if last is None or last[_PAUSED] or last[_SEEKING]:
+        return None
+    return float(last[_POS] + (at_ms - last[_T]) / 1000.0 * last[_RATE])
 
 
 def naive_segments(events: pd.DataFrame) -> pd.DataFrame:

@@ -68,6 +68,47 @@ def test_true_segments_split_at_seeks_pauses_and_stalls() -> None:
     assert orphan.attrs["loads_without_session"] == 1
 
 
+def test_restore_puts_back_true_origins_and_unload_pauses() -> None:
+    """A drag's steps that no ``seeked`` separated are one seek from where the first began;
+    a seek with no ``seeked`` of its own in reach keeps the ``from`` it was sent with; a
+    page paused when it went away gets no pause; categorical columns are accepted."""
+    samples = [
+        [0, 0.0, 0, 0, 1, "play"],
+        [5000, 5.0, 0, 0, 1, ""],
+        [5000, 5.0, 0, 1, 1, "seeking"],  # a drag: 5 -> 30 -> 20, one seeked at its end
+        [5100, 30.0, 0, 1, 1, "seeking"],
+        [5200, 20.0, 0, 0, 1, "seeked"],
+        [9200, 24.0, 0, 0, 1, ""],
+        [9300, 24.1, 1, 0, 1, "pause"],
+    ]
+    loads = [
+        {"load": "L", "session_id": "s", "video_id": "v", "samples": samples},
+        {"load": "M", "session_id": "s", "video_id": "v", "samples": [
+            [20000, 0.0, 0, 0, 1, "play"], [23000, 3.0, 0, 0, 1, ""]]},
+    ]  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "session_id": pd.Categorical(["s"] * 4),
+            "type": pd.Categorical(["play", "seek.forward", "pause", "seek.forward"]),
+            "at": [0.0, None, 24.1, None],
+            "seek_from": [None, 0.0, None, 7.0],
+            "seek_to": [None, 20.0, None, 9.0],
+            "emitted_at": pd.to_datetime([0, 5200, 9300, 60000], unit="ms", utc=True),
+            "video_id": "v",
+        }
+    )
+    # L closed while paused; M closed at 24 s while playing, 4 s in.
+    got = measure.restore(events, loads, {"L": 15000, "M": 24000})
+    assert got["seek_from"].tolist()[1] == 5.0
+    assert got["seek_from"].tolist()[3] == 7.0  # nothing within 15 s before it: as sent
+    pauses = got[got["type"] == "pause"]
+    assert pauses["at"].tolist() == [24.1, pytest.approx(3.999)]
+    assert pauses["emitted_at"].iloc[-1] == pd.Timestamp(23999, unit="ms", tz="UTC")
+    assert (pauses["video_id"] == "v").all()
+    only = measure.restore(events, loads, {"M": 24000}, origins=False, unload_pauses=False)
+    assert only["seek_from"].tolist()[1] == 0.0 and len(only) == len(events)
+
+
 def test_true_passes_count_as_segments_counts_them() -> None:
     """A pause and resume is one pass on both curves; a drag's blink is none; a reload or a
     seek starts a new one."""
