@@ -46,6 +46,9 @@ SDK_VERSION = "1.0.9"
 #: hls.js as npm ships it (UMD: sets ``window.Hls``), for the ``hlsjs`` integration's page.
 HLSJS_BUNDLE = HERE / "node_modules" / "hls.js" / "dist" / "hls.min.js"
 CACHE_DIR = HERE / ".cache"
+#: Debian's Chromium and its flags, for the recordings and for the browser tests alike (headless
+#: comes from Playwright). No background networking: this machine's closed network refuses
+#: Chromium's own calls.
 CHROMIUM = os.environ.get("AVI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -11,18 +11,9 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("AVI_CHROMIUM", "/usr/bin/chromium")
-#: No background networking: this machine's closed network refuses Chromium's own calls.
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# One Chromium and one set of flags for every browser this project starts: the real-browser
+# harness's (its page autoplays; the notebooks and dashboards here do not mind).
+from players.harness import CHROMIUM, CHROMIUM_ARGS
 
 
 def unavailable(reason: str, *, what: str = "browser tests") -> None:
@@ -41,7 +32,7 @@ def launch(what: str = "browser tests") -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         unavailable(f"no Chromium at {CHROMIUM} (install Debian's 'chromium' package)", what=what)
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield chromium
         finally:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -377,22 +379,81 @@ def test_an_unusable_cache_directory_warns_once_and_works_uncached(server, tmp_p
         _client(server.url, blocker / "cache" / "c.sqlite")  # said once per path
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only directories anyway")
 def test_a_read_only_cache_directory_is_not_called_damaged(server, tmp_path):
     server.routes[("GET", "/videos")] = lambda h, q, b: h.json(
         200, listing([video(1)], pagesTotal=1, itemsTotal=1)
     )
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    _client(server.url, folder / "c.sqlite").close()
-    folder.chmod(0o500)
-    try:
-        with pytest.warns(UserWarning, match="read-only"):
-            api = _client(server.url, folder / "c.sqlite")
-        assert len(api.videos()) == 1
-        assert not list(folder.glob("*.damaged-*"))
-    finally:
-        folder.chmod(0o700)
+    if os.geteuid() == 0:
+        # Root writes read-only directories anyway: the client runs as nobody, to whom a
+        # folder of root's is read-only (CI runs as root; this case must run there too).
+        folder = Path(tempfile.mkdtemp(prefix="avi-ro-"))
+        try:
+            folder.chmod(0o755)
+            _client(server.url, folder / "c.sqlite").close()
+            got = _as_nobody(lambda: _read_only_use(server.url, folder))
+        finally:
+            shutil.rmtree(folder)
+    else:
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        _client(server.url, folder / "c.sqlite").close()
+        folder.chmod(0o500)
+        try:
+            got = _read_only_use(server.url, folder)
+        finally:
+            folder.chmod(0o700)
+    assert any("read-only" in w for w in got["warnings"]), got
+    assert got["videos"] == 1
+    assert got["damaged"] == []
+
+
+def _read_only_use(url: str, folder: Path) -> dict[str, object]:
+    """What a client on a cache in ``folder`` (read-only to this user) warns, loads and
+    leaves behind."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        api = _client(url, folder / "c.sqlite")
+        videos = len(api.videos())
+    return {
+        "warnings": [str(w.message) for w in caught],
+        "videos": videos,
+        "damaged": [p.name for p in folder.glob("*.damaged-*")],
+    }
+
+
+def _as_nobody(work, *, seconds: float = 20.0) -> dict[str, object]:
+    """Run ``work`` in a child process as the user nobody; its JSON-able result, or a failure
+    with what went wrong (the child never outlives ``seconds``)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop to nobody, work, report, and leave without cleanup
+        code = 0
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            out = json.dumps(work())
+        except BaseException as err:  # anything: the parent reports it as text
+            out, code = json.dumps({"error": repr(err)}), 1
+        with os.fdopen(write, "w") as pipe:
+            pipe.write(out)
+        os._exit(code)
+    os.close(write)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail(f"the client as nobody did not finish within {seconds} s")
+    with os.fdopen(read) as pipe:
+        result = json.loads(pipe.read() or "{}")
+    assert os.WEXITSTATUS(status) == 0, result
+    return result
 
 
 # ----------------------------------------------------------------- secrets in errors
