@@ -71,6 +71,8 @@ INTEGRATIONS: dict[str, dict[str, str]] = {
     # The hls.js plugin's mapping on real hls.js (an HLS rendition in 2 s fragments, loaded
     # as playback goes), nothing sent on unload: what api.video's own player streams.
     "hlsjs": {"integration": "hlsjs", "unload": "0"},
+    # The same with destroy() on beforeunload: what an unload handler would add to it.
+    "hlsjs-destroy": {"integration": "hlsjs", "unload": "1"},
 }
 
 
@@ -280,7 +282,11 @@ class PageServer:
             "ping": ping_url,
             "video_id": video_id,
             "viewer": viewer,
-            "src": "/hls/index.m3u8" if integration == "hlsjs" else "/video.webm",
+            "src": (
+                "/hls/index.m3u8"
+                if INTEGRATIONS[integration]["integration"] == "hlsjs"
+                else "/video.webm"
+            ),
             "truth": "/truth",
         }
         return f"{self.base_url}/page.html?{urllib.parse.urlencode(query)}"
@@ -384,7 +390,7 @@ def video_id(integration: str, throttled: bool = False) -> str:
     ('viHlsLikeFull', 'viVideojsLikeSlow')
     """
     name = {"hls": "HlsLike", "hls-destroy": "HlsDestroy", "videojs": "VideojsLike",
-            "hlsjs": "HlsJs"}[integration]  # fmt: skip
+            "hlsjs": "HlsJs", "hlsjs-destroy": "HlsJsDestroy"}[integration]  # fmt: skip
     return f"vi{name}{'Slow' if throttled else 'Full'}"
 
 
