@@ -75,7 +75,7 @@ class _Recorded(NamedTuple):
 
     passes: pd.DataFrame  # the true passes (``players.measure.passes``)
     legacy: pd.DataFrame  # the reconstruction of the legacy form
-    restored: pd.DataFrame  # of the raw pings with what they cannot tell put back (RESTORED)
+    restored: pd.DataFrame  # of the raw pings with what they cannot tell put back ("both")
     duration: float
     pages: frozenset[str]  # the page integrations behind its viewers
     kinds: frozenset[str]  # its viewers' kinds (``players.harness.KINDS``)
@@ -272,7 +272,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "worlds",
             f"error, mean over {len(errs)} worlds ({sessions:,} sessions each)",
             mean,
-            "default world " + f"{errs['textbook collector (default world)']:.4f}",
+            f"default world {errs['textbook collector (default world)']:.4f}",
             mean / errs["textbook collector (default world)"],
             "reported",
             True,
