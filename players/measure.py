@@ -332,9 +332,7 @@ def _seek_origins(entries: Iterable[Mapping[str, Any]]) -> tuple[np.ndarray, np.
         origin = None
         for before, sample in itertools.pairwise(entry["samples"]):
             if sample[5] == "seeking" and origin is None:
-                moving = not before[_PAUSED] and not before[_SEEKING]
-                step = (sample[_T] - before[_T]) / 1000.0 * before[_RATE] if moving else 0.0
-                origin = before[_POS] + step
+                origin = _moved_on(before, sample[_T])
             elif sample[5] == "seeked" and origin is not None:
                 pairs.append((sample[_T], origin))
                 origin = None
@@ -351,7 +349,14 @@ def _playing_position(samples: list[list[Any]], at_ms: float) -> float | None:
         last = sample
     if last is None or last[_PAUSED] or last[_SEEKING]:
         return None
-    return float(last[_POS] + (at_ms - last[_T]) / 1000.0 * last[_RATE])
+    return _moved_on(last, at_ms)
+
+
+def _moved_on(sample: list[Any], at_ms: float) -> float:
+    """Where the player of ``sample`` was at ``at_ms``: moved on at its rate while playing."""
+    if sample[_PAUSED] or sample[_SEEKING]:
+        return float(sample[_POS])
+    return float(sample[_POS] + (at_ms - sample[_T]) / 1000.0 * sample[_RATE])
 
 
 def naive_segments(events: pd.DataFrame) -> pd.DataFrame:
